@@ -1,0 +1,54 @@
+#pragma once
+/// The source contract: a source knows how to read its data and nothing else.
+/// Scheduling, deadlines, backoff, stats, log prefixes and quality marking live
+/// in polled_source, which wraps every source.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/core/sample.hpp"
+
+namespace plant::sources {
+
+/// What one poll produced.
+struct poll_result {
+  std::vector<sample> samples;
+  /// Per-item problems that did not fail the poll (a bad CSV row, an undecodable
+  /// point), already carrying their location, e.g. "stock.csv:12: quantity: ...".
+  std::vector<std::string> rejects;
+  /// Set when the poll failed as a whole (device unreachable, directory missing).
+  std::optional<std::string> error;
+};
+
+class source {
+ public:
+  virtual ~source() = default;
+  /// The configured name, unique across all sources.
+  virtual const std::string& name() const = 0;
+  /// "simulator", "csv", "modbus".
+  virtual std::string_view kind() const = 0;
+  /// Wall-clock period between polls.
+  virtual std::chrono::milliseconds interval() const = 0;
+  /// True when poll() may block on I/O; such sources are polled on a worker
+  /// thread of their own so that one slow device never delays another.
+  virtual bool blocking() const { return false; }
+  /// Reads whatever is due. `now` is the wall clock at the tick (Unix ms).
+  virtual poll_result poll(epoch_ms now) = 0;
+  /// True for sources whose every poll reports the current value of each point
+  /// (PLCs, simulator): while they fail, the core republishes their last values
+  /// as stale. False for event-like sources such as file drops.
+  virtual bool reports_current_values() const { return true; }
+  /// Called once the samples of the previous poll are sealed into the spool, so
+  /// a source that consumes its input (CSV files) gives it up only then.
+  virtual void commit() {}
+  /// Reconnects the source made so far (devices with connections).
+  virtual std::uint64_t reconnects() const { return 0; }
+  /// For `plant-agent --probe`: one line per point of the last poll, with its
+  /// raw registers and decoded value. Empty for sources with nothing raw to show.
+  virtual std::vector<std::string> probe_details() const { return {}; }
+};
+
+}  // namespace plant::sources
