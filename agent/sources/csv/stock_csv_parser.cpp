@@ -1,0 +1,305 @@
+#include "agent/sources/csv/stock_csv_parser.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+
+#include "agent/sources/csv/csv_reader.hpp"
+
+namespace plant::sources {
+
+namespace {
+
+constexpr std::size_t max_quoted_value = 40;
+/// 10000-01-01T00:00:00Z: RFC 3339 has four-digit years, so epoch seconds stop there
+/// too. This also turns epoch *milliseconds* (13 digits) into a clear reject.
+constexpr std::int64_t epoch_seconds_limit = 253402300800;
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/// Quotes a cell for a message, shortened so one absurd cell cannot make an absurd log line.
+std::string quoted(std::string_view value) {
+  if (value.size() <= max_quoted_value) return "'" + std::string(value) + "'";
+  return "'" + std::string(value.substr(0, max_quoted_value)) + "...'";
+}
+
+bool read_fixed(std::string_view text, std::size_t& pos, std::size_t width, int& out) {
+  if (pos + width > text.size()) return false;
+  int value = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    const char c = text[pos + i];
+    if (!is_digit(c)) return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += width;
+  out = value;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+bool is_leap(std::int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+unsigned days_in_month(std::int64_t year, unsigned month) {
+  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap(year) ? 29 : days[month - 1];
+}
+
+/// Milliseconds from a run of fraction digits: the first three count, the rest are truncated.
+int fraction_ms(std::string_view digits) {
+  int ms = 0;
+  for (std::size_t i = 0; i < 3; ++i) ms = ms * 10 + (i < digits.size() ? digits[i] - '0' : 0);
+  return ms;
+}
+
+bool parse_rfc3339(std::string_view text, epoch_ms& out) {
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!read_fixed(text, pos, 4, year) || !expect(text, pos, '-') || !read_fixed(text, pos, 2, month) ||
+      !expect(text, pos, '-') || !read_fixed(text, pos, 2, day)) {
+    return false;
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) return false;
+  ++pos;
+  if (!read_fixed(text, pos, 2, hour) || !expect(text, pos, ':') || !read_fixed(text, pos, 2, minute) ||
+      !expect(text, pos, ':') || !read_fixed(text, pos, 2, second)) {
+    return false;
+  }
+  int ms = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    const std::size_t begin = ++pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    if (pos == begin) return false;
+    ms = fraction_ms(text.substr(begin, pos - begin));
+  }
+  // A time without an offset would mean "local time somewhere"; RFC 3339 requires
+  // the offset, and so do we, so that no result depends on the gateway's time zone.
+  if (pos >= text.size()) return false;
+  int offset_minutes = 0;
+  const char zone = text[pos++];
+  if (zone == 'Z' || zone == 'z') {
+    // UTC
+  } else if (zone == '+' || zone == '-') {
+    int offset_hour = 0, offset_minute = 0;
+    if (!read_fixed(text, pos, 2, offset_hour) || !expect(text, pos, ':') || !read_fixed(text, pos, 2, offset_minute)) {
+      return false;
+    }
+    if (offset_hour > 23 || offset_minute > 59) return false;
+    offset_minutes = (offset_hour * 60 + offset_minute) * (zone == '-' ? -1 : 1);
+  } else {
+    return false;
+  }
+  if (pos != text.size()) return false;
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month)) return false;
+  // Second 60 is RFC 3339's leap second; it simply lands on the next minute's :00.
+  if (hour > 23 || minute > 59 || second > 60) return false;
+
+  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  out = seconds * 1000 + ms;
+  return true;
+}
+
+bool parse_epoch_seconds(std::string_view text, epoch_ms& out) {
+  std::size_t pos = 0;
+  std::int64_t seconds = 0;
+  while (pos < text.size() && is_digit(text[pos])) {
+    if (pos >= 12) return false;  // beyond epoch_seconds_limit anyway; keeps the arithmetic from overflowing
+    seconds = seconds * 10 + (text[pos] - '0');
+    ++pos;
+  }
+  if (pos == 0) return false;
+  int ms = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    const std::size_t begin = ++pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    if (pos == begin) return false;
+    ms = fraction_ms(text.substr(begin, pos - begin));
+  }
+  if (pos != text.size() || seconds >= epoch_seconds_limit) return false;
+  out = seconds * 1000 + ms;
+  return true;
+}
+
+struct column_index {
+  std::optional<std::size_t> material, quantity, timestamp, location, unit;
+};
+
+/// Adds a reject, listing only the first max_listed_rejects of them.
+void reject(stock_csv_result& result, std::string message) {
+  ++result.rejected_rows;
+  if (result.rejects.size() < max_listed_rejects) result.rejects.push_back(std::move(message));
+}
+
+}  // namespace
+
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  // Count from 0000-03-01 so that the leap day is the last day of a year; then every
+  // 400-year era has the same 146097 days and the month lengths Mar..Feb follow the
+  // 153-days-per-5-months pattern.
+  const std::int64_t y = month <= 2 ? year - 1 : year;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const std::int64_t year_of_era = y - era * 400;
+  const std::int64_t month_from_march = month > 2 ? month - 3 : month + 9;
+  const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  // 719468 days from 0000-03-01 to 1970-01-01.
+  return era * 146097 + day_of_era - 719468;
+}
+
+bool parse_csv_number(std::string_view text, double& out) {
+  text = trim(text);
+  // The grammar is checked by hand because strtod is locale-dependent and
+  // from_chars would accept "nan", "inf" and hex floats.
+  std::size_t pos = 0;
+  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) ++pos;
+  std::size_t mantissa_digits = 0;
+  while (pos < text.size() && is_digit(text[pos])) ++pos, ++mantissa_digits;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos, ++mantissa_digits;
+  }
+  if (mantissa_digits == 0) return false;
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    ++pos;
+    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) ++pos;
+    const std::size_t exponent_begin = pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    if (pos == exponent_begin) return false;
+  }
+  if (pos != text.size()) return false;
+
+  std::string_view digits = text;
+  if (digits.front() == '+') digits.remove_prefix(1);
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || !std::isfinite(value)) return false;
+  out = value;
+  return true;
+}
+
+bool parse_timestamp(std::string_view text, epoch_ms& out) {
+  text = trim(text);
+  if (text.size() > 4 && text[4] == '-') return parse_rfc3339(text, out);
+  return parse_epoch_seconds(text, out);
+}
+
+stock_csv_result parse_stock_csv(std::string_view text, std::string_view display_name, const stock_csv_columns& columns,
+                                 char delimiter, epoch_ms fallback_source_time, epoch_ms receive_time) {
+  stock_csv_result result;
+  const std::string file(display_name);
+  csv_reader reader(text, delimiter);
+  csv_record record;
+
+  // The header is the first record that is not blank.
+  std::vector<std::string> header;
+  bool have_header = false;
+  while (!have_header && reader.next(record)) {
+    if (record.blank) continue;
+    if (record.error) {
+      result.error = file + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) +
+                     ": header: " + record.error->reason;
+      return result;
+    }
+    for (const auto& name : record.fields) header.emplace_back(trim(name));
+    have_header = true;
+  }
+  if (!have_header) {
+    result.error = file + ":1: no header (the file is empty)";
+    return result;
+  }
+  const std::size_t header_line = record.line;
+
+  column_index index;
+  const std::pair<const std::string*, std::optional<std::size_t>*> wanted[] = {
+      {&columns.material, &index.material}, {&columns.quantity, &index.quantity},
+      {&columns.timestamp, &index.timestamp}, {&columns.location, &index.location},
+      {&columns.unit, &index.unit}};
+  for (const auto& [name, slot] : wanted) {
+    const bool required = name == &columns.material || name == &columns.quantity;
+    if (name->empty() && !required) continue;
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == *name) {
+        *slot = i;
+        break;  // a duplicated header name: the first one wins
+      }
+    }
+    if (!*slot) {
+      std::string listed;
+      for (const auto& column : header) listed += (listed.empty() ? "" : ", ") + column;
+      result.error = file + ":" + std::to_string(header_line) + ": no column '" + *name + "' in the header (columns: " +
+                     listed + ")";
+      return result;
+    }
+  }
+
+  while (reader.next(record)) {
+    if (record.blank) continue;
+    const std::string where = file + ":" + std::to_string(record.line) + ": ";
+    if (record.error) {
+      reject(result, file + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) + ": " +
+                         record.error->reason);
+      continue;
+    }
+    if (record.fields.size() != header.size()) {
+      reject(result, where + "expected " + std::to_string(header.size()) + " fields, got " +
+                         std::to_string(record.fields.size()));
+      continue;
+    }
+
+    sample s;
+    s.kind = sample::kind_t::stock;
+    s.q = quality::good;
+    s.receive_time = receive_time;
+    s.source_time = fallback_source_time;
+
+    const std::string_view material = trim(record.fields[*index.material]);
+    if (material.empty()) {
+      reject(result, where + columns.material + ": empty");
+      continue;
+    }
+    const std::string_view quantity = trim(record.fields[*index.quantity]);
+    if (quantity.empty()) {
+      reject(result, where + columns.quantity + ": empty");
+      continue;
+    }
+    if (!parse_csv_number(quantity, s.quantity)) {
+      reject(result, where + columns.quantity + ": " + quoted(quantity) + " is not a number");
+      continue;
+    }
+    if (index.timestamp) {
+      const std::string_view stamp = trim(record.fields[*index.timestamp]);
+      if (stamp.empty()) {
+        reject(result, where + columns.timestamp + ": empty");
+        continue;
+      }
+      if (!parse_timestamp(stamp, s.source_time)) {
+        reject(result, where + columns.timestamp + ": " + quoted(stamp) + " is not RFC 3339 or epoch seconds");
+        continue;
+      }
+    }
+    s.name = std::string(material);
+    if (index.location) s.location = std::string(trim(record.fields[*index.location]));
+    if (index.unit) s.unit = std::string(trim(record.fields[*index.unit]));
+    result.samples.push_back(std::move(s));
+  }
+
+  if (result.rejected_rows > result.rejects.size()) {
+    result.rejects.push_back(file + ": " + std::to_string(result.rejected_rows - result.rejects.size()) +
+                             " more rejected rows not listed");
+  }
+  return result;
+}
+
+}  // namespace plant::sources
