@@ -1,0 +1,154 @@
+#include "agent/spool/ack_record.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include "agent/spool/byte_order.hpp"
+#include "agent/spool/crc32c.hpp"
+
+namespace plant::spool {
+
+namespace {
+
+std::error_code last_errno() { return {errno, std::system_category()}; }
+
+std::error_code write_all(int fd, const std::uint8_t* data, std::size_t size, off_t offset) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return last_errno();
+    }
+    if (n == 0) return std::make_error_code(std::errc::no_space_on_device);
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += n;
+  }
+  return {};
+}
+
+}  // namespace
+
+void encode_ack_slot(const ack_state& state, std::uint8_t* out) {
+  bytes::put_u32(out, ack_format::slot_magic);
+  bytes::put_u64(out + 4, state.generation);
+  bytes::put_u64(out + 12, state.acked_through);
+  bytes::put_u64(out + 20, state.next_seq);
+  bytes::put_u64(out + 28, state.stored_through);
+  bytes::put_u32(out + 36, crc32c(out, 36));
+}
+
+slot_status decode_ack_slot(const std::uint8_t* in, ack_state& out) {
+  if (std::all_of(in, in + ack_format::slot_size, [](std::uint8_t b) { return b == 0; })) return slot_status::empty;
+  if (bytes::get_u32(in) != ack_format::slot_magic) return slot_status::damaged;
+  if (bytes::get_u32(in + 36) != crc32c(in, 36)) return slot_status::damaged;
+  out.generation = bytes::get_u64(in + 4);
+  out.acked_through = bytes::get_u64(in + 12);
+  out.next_seq = bytes::get_u64(in + 20);
+  out.stored_through = bytes::get_u64(in + 28);
+  return slot_status::valid;
+}
+
+ack_choice choose_ack(const std::uint8_t* data, std::size_t size) {
+  ack_choice choice;
+  std::optional<ack_state> slots[2];
+  slot_status* statuses[2] = {&choice.a, &choice.b};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::size_t offset = i * ack_format::slot_stride;
+    std::array<std::uint8_t, ack_format::slot_size> slot{};
+    if (size > offset) {
+      const std::size_t have = std::min(size - offset, ack_format::slot_size);
+      std::copy(data + offset, data + offset + have, slot.begin());
+      // A slot cut short by the end of the file was being written when it stopped.
+      if (have < ack_format::slot_size) {
+        *statuses[i] = slot_status::damaged;
+        continue;
+      }
+    }
+    ack_state s;
+    *statuses[i] = decode_ack_slot(slot.data(), s);
+    if (*statuses[i] == slot_status::valid) slots[i] = s;
+  }
+  for (auto& s : slots) {
+    if (s && (!choice.state || s->generation > choice.state->generation)) choice.state = s;
+  }
+  return choice;
+}
+
+ack_file::~ack_file() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::error_code ack_file::open(const std::filesystem::path& path, bool& created) {
+  created = false;
+  path_ = path;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    created = fd >= 0;
+  }
+  if (fd < 0) return last_errno();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const auto ec = last_errno();
+    ::close(fd);
+    return ec;
+  }
+  // Zero-fill whatever is missing with real writes: a hole would need a block
+  // allocated at the first slot write, which fails exactly when the disk is full.
+  const auto have = static_cast<std::size_t>(st.st_size);
+  if (have < ack_format::file_size) {
+    std::array<std::uint8_t, ack_format::file_size> zeros{};
+    auto ec = write_all(fd, zeros.data() + have, ack_format::file_size - have, static_cast<off_t>(have));
+    if (!ec && ::fdatasync(fd) != 0) ec = last_errno();
+    if (ec) {
+      ::close(fd);
+      return ec;
+    }
+  }
+  fd_ = fd;
+  return {};
+}
+
+bool ack_file::try_lock() { return fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }
+
+ack_choice ack_file::read() {
+  std::array<std::uint8_t, ack_format::file_size> data{};
+  std::size_t got = 0;
+  while (fd_ >= 0 && got < data.size()) {
+    const ssize_t n = ::pread(fd_, data.data() + got, data.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ack_choice choice = choose_ack(data.data(), got);
+  // The next write takes generation + 1, which lands in the other slot than the
+  // one we trust: a damaged slot (a torn newer write) is the one overwritten.
+  generation_ = choice.state ? choice.state->generation : 0;
+  return choice;
+}
+
+std::error_code ack_file::write(std::uint64_t acked_through, std::uint64_t next_seq, std::uint64_t stored_through,
+                                bool sync) {
+  if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  ack_state s;
+  s.generation = generation_ + 1;
+  s.acked_through = acked_through;
+  s.next_seq = next_seq;
+  s.stored_through = stored_through;
+  std::array<std::uint8_t, ack_format::slot_size> slot{};
+  encode_ack_slot(s, slot.data());
+  const auto offset = static_cast<off_t>((s.generation % 2) * ack_format::slot_stride);
+  if (auto ec = write_all(fd_, slot.data(), slot.size(), offset)) return ec;
+  if (sync && ::fdatasync(fd_) != 0) return last_errno();
+  generation_ = s.generation;
+  return {};
+}
+
+}  // namespace plant::spool

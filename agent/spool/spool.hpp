@@ -1,0 +1,173 @@
+#pragma once
+/// The disk spool: every message is appended (with write(), so a crash of the
+/// process loses nothing) before it is published, and kept until the broker
+/// acknowledges it. Survives broker outages, crashes and power cuts; recovery
+/// reports exactly which unacknowledged seqs damage destroyed; the directory is
+/// bounded by max_bytes (+ one segment) and max_age.
+///
+/// Threads: one caller thread appends, acknowledges and reads; any thread may call
+/// the const getters; fdatasync runs on an internal worker (group commit).
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "agent/config/agent_config.hpp"
+#include "agent/core/sample.hpp"
+#include "agent/spool/ack_record.hpp"
+#include "agent/spool/segment.hpp"
+#include "agent/spool/seq_ranges.hpp"
+
+namespace plant::spool {
+
+/// One spooled message.
+struct record {
+  std::uint64_t seq = 0;     ///< strictly increasing across appends; gaps are allowed
+  epoch_ms created = 0;      ///< when the message was made; drives max_age
+  std::uint8_t stream = 0;   ///< caller's tag (telemetry, stock, heartbeat, ...)
+  std::uint8_t flags = 0;    ///< caller's flags
+  std::string payload;       ///< the message bytes (at most 16 MiB - 18)
+};
+
+/// How the spool behaves; built from config::spool_section plus agent.state_dir.
+struct options {
+  std::filesystem::path dir;                          ///< the spool directory (created if missing)
+  config::sync_mode sync = config::sync_mode::batch;  ///< never: request_sync writes no fdatasync at all
+  std::uint64_t max_bytes = 256ull << 20;             ///< all segment files, headers included; 0 = no limit
+  std::int64_t max_age_ms = 7ll * 24 * 3600 * 1000;   ///< by a segment's newest record; 0 = no limit
+  std::uint64_t segment_bytes = 16ull << 20;          ///< rotate before a segment would pass this (512 B .. 1 GiB)
+};
+
+/// What recover() found.
+struct recovery_report {
+  std::uint64_t segments = 0;       ///< segment files kept
+  std::uint64_t records = 0;        ///< intact, unacknowledged records
+  std::uint64_t bytes = 0;          ///< bytes of the segment files kept (disk_bytes())
+  std::uint64_t acked_through = 0;  ///< what the ack record said (0 if missing or damaged)
+  std::uint64_t next_seq = 1;       ///< next_seq_floor()
+  std::vector<seq_range> corrupted;   ///< unacknowledged seqs lost to damage: exactly these, no more, no fewer
+  std::vector<std::string> findings;  ///< one line per problem, naming segment file and byte offset
+  std::int64_t elapsed_us = 0;        ///< wall time recover() took
+};
+
+/// The spool. See the file comment.
+class spool {
+ public:
+  /// Starts the sync worker; touches no file until recover().
+  explicit spool(options opts);
+  /// Runs a final sync, then stops the worker.
+  ~spool();
+  spool(const spool&) = delete;
+  spool& operator=(const spool&) = delete;
+
+  /// Call once before anything else: scans, verifies and repairs the directory. Never throws for damage.
+  recovery_report recover(epoch_ms now);
+  /// Writes the record into the active segment now (rotating at segment_bytes); on failure the
+  /// segment is truncated back to its last good size, the spool turns unhealthy until an append succeeds.
+  std::error_code append(const record& r);
+  /// Group commit on the worker: fdatasync what was appended so far (and rotated segments), then the ack
+  /// record if it changed, then unlink segments the ack record now covers; done(durable_seq) runs on the worker.
+  void request_sync(std::function<void(std::uint64_t durable_seq)> done);
+  /// Highest seq covered by a completed sync (with sync = never: by a completed request_sync).
+  std::uint64_t durable_seq() const { return durable_.load(); }
+  /// The broker acknowledged `seq` (any order); fully acknowledged segments go at the next sync.
+  void acknowledge(std::uint64_t seq);
+  /// Drops the oldest whole segments while over max_bytes or max_age; returns the unacknowledged seqs
+  /// dropped. Cheap when within bounds: call it after every append.
+  std::vector<seq_range> enforce_bounds(epoch_ms now);
+  /// The next stored, unacknowledged record with cursor <= seq < end_exclusive; moves cursor past it.
+  std::optional<record> read_next(std::uint64_t& cursor, std::uint64_t end_exclusive);
+  /// Unacknowledged seqs given up since the last call because read_next found them damaged on disk.
+  std::vector<seq_range> take_read_losses();
+
+  /// Bytes of all live segment files, headers included.
+  std::uint64_t disk_bytes() const;
+  /// Stored records not yet acknowledged.
+  std::uint64_t unacked_messages() const;
+  /// Their encoded bytes (record framing included).
+  std::uint64_t unacked_bytes() const;
+  /// Created time of the oldest unacknowledged record, if any.
+  std::optional<epoch_ms> oldest_unacked_created() const;
+  /// Every stored record with seq <= this is acknowledged or given up.
+  std::uint64_t acked_through() const;
+  /// max(ack record next_seq, last stored seq + 1, highest acknowledged seq + 1).
+  std::uint64_t next_seq_floor() const;
+  /// Acks above the watermark forgotten because their bound (65536 ranges) overflowed (resent, not lost).
+  std::uint64_t forgotten_acks() const;
+  /// False while the last append, sync or read failed, or another process holds the spool.
+  bool healthy() const;
+  /// The last error, e.g. "spool: write /var/lib/plant-agent/spool/seg-...: No space left on device".
+  std::string last_error() const;
+
+ private:
+  struct sync_batch;
+
+  void run_worker();
+  void sync_round(std::unique_lock<std::mutex>& lock);
+
+  std::error_code fail(bool& flag, const std::string& what, const std::filesystem::path& path, std::error_code ec);
+  std::error_code open_segment(const record& r);
+  void close_active();
+  void doom_front();
+  void normalize();
+  void account(std::uint64_t first, std::uint64_t last, bool acked);
+  std::size_t segment_index_for(std::uint64_t seq) const;
+  const segment* find_stored(std::uint64_t seq) const;
+  std::optional<std::uint64_t> lowest_stored_above(std::uint64_t seq) const;
+  void give_up(std::uint64_t seq);
+  std::error_code read_bytes(const segment& seg, std::uint64_t offset, std::size_t size, const std::uint8_t*& out,
+                             std::vector<std::uint8_t>& big);
+
+  options opts_;
+  mutable std::mutex mu_;
+
+  // Everything below is guarded by mu_ unless marked otherwise.
+  bool recovered_ = false;
+  bool locked_out_ = false;
+  int dir_fd_ = -1;
+  std::deque<segment> segments_;        // by first_seq; the back one takes appends while active_open_
+  bool active_open_ = false;
+  bool active_dirty_ = false;           // the active segment has writes not yet handed to a sync
+  bool dir_dirty_ = false;              // a segment was created since the last directory fsync
+  std::vector<std::shared_ptr<segment_file>> unsynced_;  // rotated away from with writes not yet synced
+  std::vector<std::shared_ptr<segment_file>> doomed_;    // to unlink once an ack record covering them is durable
+  std::uint64_t watermark_ = 0;
+  seq_ranges acked_above_;              // acks > watermark_, out of order
+  std::uint64_t last_appended_ = 0;
+  std::uint64_t floor_ = 1;
+  std::uint64_t min_seq_ = 1;           // appends below this (the floor at recovery) would reuse seqs
+  std::uint64_t disk_bytes_ = 0;
+  std::uint64_t unacked_msgs_ = 0;
+  std::uint64_t unacked_bytes_ = 0;
+  seq_ranges read_losses_;
+  bool append_failed_ = false;
+  bool sync_failed_ = false;
+  bool read_failed_ = false;
+  std::string last_error_;
+  std::string scratch_;                 // encode buffer reused by append
+  std::vector<std::uint8_t> read_buf_;  // read_next's window into one segment
+  std::shared_ptr<segment_file> read_file_;
+  std::uint64_t read_off_ = 0;
+  std::size_t read_len_ = 0;
+  mutable std::optional<std::pair<std::uint64_t, epoch_ms>> oldest_cache_;
+
+  // Sync worker. ack_ and ack_written_ are touched by recover() before any request
+  // and by the worker after; the handoff through mu_ orders the two.
+  ack_file ack_;
+  std::optional<ack_state> ack_written_;
+  std::deque<std::function<void(std::uint64_t)>> requests_;
+  bool stop_ = false;
+  std::condition_variable cv_;
+  std::atomic<std::uint64_t> durable_{0};
+  std::thread worker_;  // last: started after everything above exists
+};
+
+}  // namespace plant::spool

@@ -1,0 +1,356 @@
+// Recovery from damage: torn tails, flipped bytes, lost and foreign files, a
+// damaged ack record. Each case checks the exact seqs reported as corrupted and
+// the exact finding, because a consumer's audit gaps must equal the report.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "agent/spool/ack_record.hpp"
+#include "agent/spool/spool.hpp"
+#include "tests/spool/spool_fixture.hpp"
+
+namespace plant::spool {
+namespace {
+
+using namespace plant::spool::test;
+using ranges_t = std::vector<seq_range>;
+using strings = std::vector<std::string>;
+namespace fs = std::filesystem;
+
+constexpr epoch_ms now_ms = 1'700'000'100'000;
+const std::uint64_t rec = record_bytes();  // 130 bytes per test record
+
+// Seqs 1..n (acknowledging 1..acked), synced, spool closed.
+void build(const fs::path& dir, std::uint64_t n, std::uint64_t segment_bytes = 16ull << 20,
+           std::uint64_t acked = 0) {
+  spool s(make_options(dir, segment_bytes));
+  s.recover(now_ms);
+  fill(s, 1, n);
+  for (std::uint64_t q = 1; q <= acked; ++q) s.acknowledge(q);
+  sync_now(s);
+}
+
+// Offset of seq k in a single-segment spool of test records.
+std::uint64_t offset_of(std::uint64_t k) { return format::header_size + (k - 1) * rec; }
+
+std::string seg1(const fs::path& dir) { return (dir / segment_file_name(1)).string(); }
+
+void flip(const fs::path& file, std::uint64_t offset, std::uint8_t mask = 0x01) {
+  std::string bytes = read_file(file);
+  ASSERT_LT(offset, bytes.size());
+  bytes[offset] = static_cast<char>(bytes[offset] ^ mask);
+  write_file(file, bytes);
+}
+
+strings sorted(strings v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::uint64_t> without(std::vector<std::uint64_t> all, std::uint64_t first, std::uint64_t last) {
+  all.erase(std::remove_if(all.begin(), all.end(), [&](std::uint64_t q) { return q >= first && q <= last; }),
+            all.end());
+  return all;
+}
+
+TEST(spool_recovery, torn_tail_at_every_offset_of_the_last_records) {
+  plant::test::temp_dir base("spool-base");
+  build(base.path(), 30);
+  const std::string segment_bytes = read_file(seg1(base.path()));
+  ASSERT_EQ(segment_bytes.size(), offset_of(31));
+  for (std::uint64_t cut = offset_of(28); cut < segment_bytes.size(); ++cut) {
+    plant::test::temp_dir dir("spool-cut");
+    copy_dir(base.path(), dir.path());
+    write_file(seg1(dir.path()), segment_bytes.substr(0, cut));
+    const std::uint64_t intact = (cut - format::header_size) / rec;
+    const std::uint64_t boundary = offset_of(intact + 1);
+    const std::string lost = std::to_string(30 - intact) + " unacknowledged record" + (intact == 29 ? "" : "s");
+    const std::string seqs = intact == 29 ? "seq 30" : "seqs " + std::to_string(intact + 1) + "..30";
+    {
+      spool s(make_options(dir.path()));
+      const auto rep = s.recover(now_ms);
+      const std::string expect =
+          cut == boundary
+              ? "spool: " + seqs + " (" + lost + ") missing after the end of " + seg1(dir.path())
+              : "spool: " + seg1(dir.path()) + " at offset " + std::to_string(boundary) + ": torn tail of " +
+                    std::to_string(cut - boundary) + " bytes truncated, " + lost + " lost (" + seqs + ")";
+      ASSERT_EQ(rep.findings, strings{expect}) << "cut at " << cut;
+      ASSERT_EQ(rep.corrupted, (ranges_t{{intact + 1, 30}})) << "cut at " << cut;
+      ASSERT_EQ(rep.records, intact);
+      ASSERT_EQ(rep.next_seq, 31u);
+      ASSERT_EQ(fs::file_size(seg1(dir.path())), boundary) << "the torn tail is truncated";
+      ASSERT_EQ(drain(s), seq_list(1, intact));
+      ASSERT_FALSE(s.append(make_record(31)));
+    }
+    // Reported once: the next recovery finds a clean spool.
+    spool s(make_options(dir.path()));
+    const auto rep = s.recover(now_ms);
+    ASSERT_TRUE(rep.findings.empty()) << "cut at " << cut << ": " << rep.findings.front();
+    ASSERT_TRUE(rep.corrupted.empty());
+    auto expect_seqs = seq_list(1, intact);
+    expect_seqs.push_back(31);
+    ASSERT_EQ(drain(s), expect_seqs);
+  }
+}
+
+TEST(spool_recovery, torn_tail_of_acknowledged_records_loses_nothing) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 30, 16ull << 20, 28);
+  const std::string bytes = read_file(seg1(dir.path()));
+  write_file(seg1(dir.path()), bytes.substr(0, offset_of(28) + 50));  // torn inside seq 28
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.findings, strings{"spool: " + seg1(dir.path()) + " at offset " + std::to_string(offset_of(28)) +
+                                  ": torn tail of 50 bytes truncated, 2 unacknowledged records lost (seqs 29..30)"});
+  EXPECT_EQ(rep.corrupted, (ranges_t{{29, 30}}));
+  EXPECT_EQ(rep.acked_through, 28u);
+  EXPECT_EQ(rep.records, 0u);
+}
+
+TEST(spool_recovery, a_flipped_byte_loses_exactly_the_record_it_hit) {
+  plant::test::temp_dir base("spool-base");
+  build(base.path(), 50);
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 40; ++trial) {
+    // Any record but the last (that would be a torn tail), any byte of it.
+    const std::uint64_t k = 1 + rng() % 49;
+    const std::uint64_t at = offset_of(k) + rng() % rec;
+    plant::test::temp_dir dir("spool-flip");
+    copy_dir(base.path(), dir.path());
+    flip(seg1(dir.path()), at, static_cast<std::uint8_t>(1u << (rng() % 8)));
+    spool s(make_options(dir.path()));
+    const auto rep = s.recover(now_ms);
+    ASSERT_EQ(rep.corrupted, (ranges_t{{k, k}})) << "byte " << at << " of seq " << k;
+    ASSERT_EQ(rep.findings, strings{"spool: " + seg1(dir.path()) + " at offset " + std::to_string(offset_of(k)) +
+                                    ": 130 damaged bytes skipped, 1 unacknowledged record lost (seq " +
+                                    std::to_string(k) + ")"});
+    ASSERT_EQ(rep.records, 49u);
+    ASSERT_EQ(drain(s), without(seq_list(1, 50), k, k));
+    ASSERT_EQ(s.unacked_bytes(), 49 * rec);
+    // The lost seq does not hold the watermark back.
+    for (std::uint64_t q = 1; q <= 50; ++q) s.acknowledge(q);
+    ASSERT_EQ(s.acked_through(), 50u);
+  }
+}
+
+TEST(spool_recovery, damage_across_several_records_loses_exactly_those) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 50);
+  std::string bytes = read_file(seg1(dir.path()));
+  // From the middle of seq 19 to the middle of seq 22.
+  std::fill(bytes.begin() + static_cast<long>(offset_of(19) + 60), bytes.begin() + static_cast<long>(offset_of(22) + 70),
+            '\0');
+  write_file(seg1(dir.path()), bytes);
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.corrupted, (ranges_t{{19, 22}}));
+  EXPECT_EQ(rep.findings, strings{"spool: " + seg1(dir.path()) + " at offset " + std::to_string(offset_of(19)) +
+                                  ": 520 damaged bytes skipped, 4 unacknowledged records lost (seqs 19..22)"});
+  EXPECT_EQ(drain(s), without(seq_list(1, 50), 19, 22));
+  EXPECT_EQ(fs::file_size(seg1(dir.path())), offset_of(51)) << "damage in the middle is skipped, not cut";
+}
+
+TEST(spool_recovery, damage_to_acknowledged_records_is_reported_but_loses_nothing) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 50, 16ull << 20, 30);
+  flip(seg1(dir.path()), offset_of(10) + 2);  // the record magic of seq 10
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_TRUE(rep.corrupted.empty());
+  EXPECT_EQ(rep.findings, strings{"spool: " + seg1(dir.path()) + " at offset " + std::to_string(offset_of(10)) +
+                                  ": 130 damaged bytes skipped, no unacknowledged record lost"});
+  EXPECT_EQ(drain(s), seq_list(31, 50));
+}
+
+TEST(spool_recovery, foreign_and_empty_files) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 10);
+  write_file(dir.path() + "/notes.txt", "not ours");
+  fs::create_directory(dir.path() + "/lost+found");
+  write_file(dir.path() + "/" + segment_file_name(500), "");
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(sorted(rep.findings), sorted({"spool: foreign file " + dir.path() + "/notes.txt ignored",
+                                          "spool: foreign file " + dir.path() + "/lost+found ignored",
+                                          "spool: " + dir.path() + "/" + segment_file_name(500) +
+                                              ": empty segment removed"}));
+  EXPECT_TRUE(rep.corrupted.empty());
+  EXPECT_TRUE(fs::exists(dir.path() + "/notes.txt")) << "foreign files are left alone";
+  EXPECT_FALSE(fs::exists(dir.path() + "/" + segment_file_name(500)));
+  EXPECT_EQ(drain(s), seq_list(1, 10));
+}
+
+// A spool of 60 records in 1 KiB segments (7 records each): returns the segment paths.
+std::vector<fs::path> build_segmented(const fs::path& dir, std::uint64_t acked = 0) {
+  build(dir, 60, 1024, acked);
+  return segment_files(dir);
+}
+
+std::uint64_t first_seq_of(const fs::path& p) { return *parse_segment_file_name(p.filename().string()); }
+
+TEST(spool_recovery, a_damaged_header_removes_the_segment_and_reports_its_seqs) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path());
+  ASSERT_GE(segs.size(), 6u);
+  flip(segs[2], 30);  // prev_seq, covered by the header CRC
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  const std::uint64_t a = first_seq_of(segs[2]), b = first_seq_of(segs[3]) - 1;
+  EXPECT_EQ(rep.corrupted, (ranges_t{{a, b}}));
+  EXPECT_EQ(rep.findings,
+            (strings{"spool: " + segs[2].string() + ": damaged header (header CRC mismatch), segment removed",
+                     "spool: seqs " + std::to_string(a) + ".." + std::to_string(b) + " (" + std::to_string(b - a + 1) +
+                         " unacknowledged records) missing between " + segs[1].string() + " and " + segs[3].string()}));
+  EXPECT_FALSE(fs::exists(segs[2]));
+  EXPECT_EQ(drain(s), without(seq_list(1, 60), a, b));
+}
+
+TEST(spool_recovery, a_damaged_header_on_the_last_segment_is_caught_by_the_ack_record) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path());
+  const fs::path last = segs.back(), before = segs[segs.size() - 2];
+  write_file(last, read_file(last).substr(0, 20));
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  const std::uint64_t a = first_seq_of(last);
+  EXPECT_EQ(rep.corrupted, (ranges_t{{a, 60}}));
+  EXPECT_EQ(rep.findings,
+            (strings{"spool: " + last.string() + ": damaged header (shorter than the 40-byte header), segment removed",
+                     "spool: seqs " + std::to_string(a) + "..60 (" + std::to_string(60 - a + 1) +
+                         " unacknowledged records) missing after the end of " + before.string()}));
+  EXPECT_EQ(rep.next_seq, 61u);
+  EXPECT_EQ(drain(s), seq_list(1, a - 1));
+}
+
+TEST(spool_recovery, a_missing_segment_is_reported_exactly) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path());
+  fs::remove(segs[3]);
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  const std::uint64_t a = first_seq_of(segs[3]), b = first_seq_of(segs[4]) - 1;
+  EXPECT_EQ(rep.corrupted, (ranges_t{{a, b}}));
+  EXPECT_EQ(rep.findings, strings{"spool: seqs " + std::to_string(a) + ".." + std::to_string(b) + " (" +
+                                  std::to_string(b - a + 1) + " unacknowledged records) missing between " +
+                                  segs[2].string() + " and " + segs[4].string()});
+}
+
+TEST(spool_recovery, a_missing_first_segment_is_reported_when_the_ack_record_says_it_was_needed) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path(), 3);
+  fs::remove(segs[0]);
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  const std::uint64_t b = first_seq_of(segs[1]) - 1;
+  EXPECT_EQ(rep.corrupted, (ranges_t{{4, b}}));
+  EXPECT_EQ(rep.findings, strings{"spool: seqs 4.." + std::to_string(b) + " (" + std::to_string(b - 3) +
+                                  " unacknowledged records) missing before " + segs[1].string()});
+}
+
+TEST(spool_recovery, a_damaged_tail_of_an_older_segment_is_skipped_not_cut) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path());
+  const std::string bytes = read_file(segs[1]);
+  const std::uint64_t first = first_seq_of(segs[1]), next = first_seq_of(segs[2]);
+  const std::uint64_t records = next - first;
+  ASSERT_EQ(bytes.size(), format::header_size + records * rec);
+  // Cut into the segment's last record and pad back with garbage, as a lost write would.
+  std::string damaged = bytes.substr(0, bytes.size() - rec / 2) + std::string(rec / 2, '\x7f');
+  write_file(segs[1], damaged);
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.corrupted, (ranges_t{{next - 1, next - 1}}));
+  EXPECT_EQ(rep.findings, strings{"spool: " + segs[1].string() + " at offset " +
+                                  std::to_string(bytes.size() - rec) + ": damaged tail of 130 bytes skipped, " +
+                                  "1 unacknowledged record lost (seq " + std::to_string(next - 1) + ")"});
+  EXPECT_EQ(fs::file_size(segs[1]), bytes.size());
+  EXPECT_EQ(drain(s), without(seq_list(1, 60), next - 1, next - 1));
+}
+
+TEST(spool_recovery, an_unsupported_version_is_left_in_place) {
+  plant::test::temp_dir dir("spool");
+  const auto segs = build_segmented(dir.path());
+  std::string bytes = read_file(segs.back());
+  segment_header h;
+  h.version = 2;
+  h.first_seq = first_seq_of(segs.back());
+  std::uint8_t raw[format::header_size];
+  encode_header(h, raw);
+  bytes.replace(0, format::header_size, reinterpret_cast<const char*>(raw), format::header_size);
+  write_file(segs.back(), bytes);
+  spool s(make_options(dir.path(), 1024));
+  const auto rep = s.recover(now_ms);
+  ASSERT_FALSE(rep.findings.empty());
+  EXPECT_EQ(rep.findings[0],
+            "spool: " + segs.back().string() + ": unsupported format version 2, segment left in place and ignored");
+  EXPECT_TRUE(fs::exists(segs.back()));
+}
+
+TEST(spool_recovery, missing_ack_record_resends_everything) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 20, 16ull << 20, 10);
+  fs::remove(dir.path() + "/ack");
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.findings,
+            strings{"spool: ack record " + dir.path() + "/ack missing: every record in the spool will be resent"});
+  EXPECT_EQ(rep.acked_through, 0u);
+  EXPECT_EQ(rep.records, 20u);
+  EXPECT_TRUE(rep.corrupted.empty());
+  EXPECT_EQ(rep.next_seq, 21u);
+  EXPECT_EQ(drain(s), seq_list(1, 20));
+}
+
+TEST(spool_recovery, both_ack_slots_damaged_resends_everything) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 20, 16ull << 20, 10);
+  flip(dir.path() + "/ack", 5);
+  flip(dir.path() + "/ack", ack_format::slot_stride + 5);
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.findings, strings{"spool: ack record " + dir.path() +
+                                  "/ack damaged (both slots): every record in the spool will be resent"});
+  EXPECT_EQ(rep.acked_through, 0u);
+  EXPECT_EQ(drain(s), seq_list(1, 20));
+  // The next sync writes a good slot again.
+  s.acknowledge(1);
+  sync_now(s);
+  ack_file reader;
+  bool created = false;
+  ASSERT_FALSE(reader.open(dir.path() + "/ack", created));
+  ASSERT_TRUE(reader.read().state);
+  EXPECT_EQ(reader.read().state->acked_through, 1u);
+}
+
+TEST(spool_recovery, a_torn_ack_slot_falls_back_to_the_other) {
+  plant::test::temp_dir dir("spool");
+  {
+    spool s(make_options(dir.path()));
+    s.recover(now_ms);
+    fill(s, 1, 20);
+    for (std::uint64_t q = 1; q <= 5; ++q) s.acknowledge(q);
+    sync_now(s);
+    for (std::uint64_t q = 6; q <= 10; ++q) s.acknowledge(q);
+    sync_now(s);
+  }
+  ack_file reader;
+  bool created = false;
+  ASSERT_FALSE(reader.open(dir.path() + "/ack", created));
+  const auto before = reader.read();
+  ASSERT_TRUE(before.state);
+  ASSERT_EQ(before.state->acked_through, 10u);
+  const std::uint64_t newest = before.state->generation;
+  const std::size_t torn = newest % 2;
+  flip(dir.path() + "/ack", torn * ack_format::slot_stride + 20);
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.findings, strings{"spool: ack record " + dir.path() + "/ack: slot " + slot_name(torn) +
+                                  " damaged, using slot " + slot_name(1 - torn) + " (generation " +
+                                  std::to_string(newest - 1) + ")"});
+  EXPECT_EQ(rep.acked_through, 5u);
+  EXPECT_EQ(drain(s), seq_list(6, 20)) << "falling back can only resend, never lose";
+}
+
+}  // namespace
+}  // namespace plant::spool
