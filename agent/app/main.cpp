@@ -1,0 +1,103 @@
+// plant-agent: reads line status and stock levels, detects shortages at the
+// edge, and publishes protobuf over MQTT. Exceptions are caught only here.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "agent/app/application.hpp"
+#include "agent/app/source_probe.hpp"
+#include "agent/config/config_loader.hpp"
+
+namespace {
+
+constexpr const char* default_config_path = "/etc/plant-agent/plant-agent.toml";
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: plant-agent [--config FILE] [--set key.path=value]...\n"
+               "       plant-agent --check-config FILE [--set key.path=value]...\n"
+               "       plant-agent --probe SOURCE_NAME [--config FILE]\n"
+               "\n"
+               "  -c, --config FILE        configuration file (default %s)\n"
+               "      --check-config FILE  validate FILE and exit 0 (valid) or 1 (errors); connects to nothing\n"
+               "      --set key.path=value override one key (repeatable), validated like the file\n"
+               "      --probe SOURCE_NAME  poll one source once, print raw and decoded values, and exit\n"
+               "      --version            print the version and exit\n"
+               "  -h, --help               this text\n",
+               default_config_path);
+}
+
+void print_diagnostics(const plant::config::load_result& result) {
+  for (const auto& warning : result.warnings) std::fprintf(stderr, "%s\n", warning.to_string().c_str());
+  for (const auto& error : result.errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = default_config_path;
+  std::string probe_source;
+  std::vector<std::string> overrides;
+  bool check_only = false;
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "plant-agent: %s needs a value\n", flag);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "-c" || arg == "--config") {
+      config_path = value("--config");
+    } else if (arg == "--check-config") {
+      config_path = value("--check-config");
+      check_only = true;
+    } else if (arg == "--set") {
+      overrides.push_back(value("--set"));
+    } else if (arg.rfind("--set=", 0) == 0) {
+      overrides.push_back(arg.substr(6));
+    } else if (arg == "--probe") {
+      probe_source = value("--probe");
+    } else if (arg == "--version") {
+      std::printf("plant-agent %s\n", PLANT_VERSION);
+      return 0;
+    } else if (arg == "-h" || arg == "--help") {
+      print_usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "plant-agent: unknown option '%s'\n", arg.c_str());
+      print_usage(stderr);
+      return 2;
+    }
+  }
+
+  try {
+    auto result = plant::config::load_config_file(config_path, overrides);
+    print_diagnostics(result);
+    if (!result.config) {
+      std::fprintf(stderr, "plant-agent: %s: %zu error%s; not starting\n", config_path.c_str(), result.errors.size(),
+                   result.errors.size() == 1 ? "" : "s");
+      return 1;
+    }
+    if (check_only) {
+      const auto& config = *result.config;
+      std::printf("%s: ok (%zu sources, %zu materials, config hash %s)\n", config_path.c_str(),
+                  config.simulators.size() + config.csvs.size() + config.modbus.size(), config.materials.size(),
+                  config.hash.c_str());
+      return 0;
+    }
+    if (!probe_source.empty()) return plant::app::probe_source(*result.config, probe_source);
+    plant::app::application app(std::move(*result.config), config_path, overrides);
+    return app.run();
+  } catch (const plant::app::startup_error& e) {
+    std::fprintf(stderr, "plant-agent: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "plant-agent: fatal: %s\n", e.what());
+    return 3;
+  }
+}

@@ -1,0 +1,52 @@
+#pragma once
+/// Collects samples into one TelemetryBatch and seals it into an Envelope.
+/// One batch per publish_interval, or sooner when it reaches max_batch samples.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/core/sample.hpp"
+
+namespace plant::v1 {
+class Envelope;
+}
+
+namespace plant::encoding {
+
+/// Who the envelopes say they come from.
+struct envelope_identity {
+  std::string agent;
+  std::string site;
+};
+
+class telemetry_batcher {
+ public:
+  explicit telemetry_batcher(envelope_identity identity);
+  ~telemetry_batcher();
+  telemetry_batcher(const telemetry_batcher&) = delete;
+  telemetry_batcher& operator=(const telemetry_batcher&) = delete;
+
+  /// Adds one sample read by `source_name`.
+  void add(const sample& s, std::string_view source_name);
+  /// Samples waiting to be sealed.
+  std::size_t size() const { return samples_; }
+  bool empty() const { return samples_ == 0; }
+  /// Serializes the waiting samples as an Envelope with `seq` and clears the batch.
+  std::string seal(std::uint64_t seq, epoch_ms created_at);
+  /// Changes who the envelopes say they come from (a reload).
+  void set_identity(envelope_identity identity) { identity_ = std::move(identity); }
+
+ private:
+  std::uint32_t source_index(std::string_view source_name);
+
+  envelope_identity identity_;
+  std::unique_ptr<v1::Envelope> envelope_;
+  std::vector<std::string> source_names_;
+  std::size_t samples_ = 0;
+  epoch_ms base_time_ = 0;
+};
+
+}  // namespace plant::encoding

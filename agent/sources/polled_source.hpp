@@ -1,0 +1,96 @@
+#pragma once
+/// Wraps one source with everything sources have in common: a drift-free poll
+/// timer, overrun skipping, a worker thread for blocking sources, backoff after
+/// failures, stale marking of last-known values, a log prefix and stats.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/core/backoff.hpp"
+#include "agent/core/log.hpp"
+#include "agent/sources/source.hpp"
+
+namespace plant::sources {
+
+/// Where polled samples go (the telemetry pipeline).
+class sample_sink {
+ public:
+  virtual ~sample_sink() = default;
+  /// Takes the samples of one poll of `source_name`.
+  virtual void accept(std::vector<sample>& samples, const std::string& source_name) = 0;
+  /// False while the pipeline is saturated; unthrottled sources wait.
+  virtual bool has_room() const = 0;
+  /// Runs `done` once everything accepted so far is sealed into the spool.
+  virtual void after_next_seal(std::function<void()> done) = 0;
+};
+
+struct source_stats {
+  std::string name;
+  std::string kind;
+  bool healthy = true;
+  std::uint64_t polls = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t samples = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t skipped_ticks = 0;
+  std::uint64_t reconnects = 0;
+  std::string last_error;
+};
+
+class polled_source {
+ public:
+  polled_source(boost::asio::io_context& io, std::unique_ptr<source> wrapped, sample_sink& sink);
+  ~polled_source();
+  polled_source(const polled_source&) = delete;
+  polled_source& operator=(const polled_source&) = delete;
+
+  /// Starts polling now and then every interval.
+  void start();
+  /// Stops the timer and joins the worker; safe to call twice.
+  void stop();
+  const std::string& name() const { return source_->name(); }
+  /// A copy of the counters for the status message.
+  source_stats stats() const;
+
+ private:
+  void schedule_next();
+  void on_tick(const boost::system::error_code& ec);
+  void poll_inline();
+  void handle_result(poll_result result, epoch_ms polled_at);
+  void republish_stale(epoch_ms now);
+  void worker_loop();
+
+  boost::asio::io_context& io_;
+  std::unique_ptr<source> source_;
+  sample_sink& sink_;
+  log::logger log_;
+  boost::asio::steady_timer timer_;
+  backoff backoff_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  source_stats stats_;
+  std::vector<sample> last_values_;   ///< last good reading per point, for stale marking
+  std::chrono::steady_clock::time_point retry_at_{};
+  bool failing_ = false;
+  bool poll_running_ = false;
+  bool overrun_logged_ = false;
+  bool stopped_ = false;
+
+  // Blocking sources: one worker thread each, fed one poll at a time.
+  std::thread worker_;
+  std::mutex worker_mutex_;
+  std::condition_variable worker_cv_;
+  bool worker_has_request_ = false;
+  bool worker_stop_ = false;
+  epoch_ms worker_request_time_ = 0;
+};
+
+/// Unix milliseconds from the system clock.
+epoch_ms wall_clock_ms();
+
+}  // namespace plant::sources

@@ -1,0 +1,99 @@
+#pragma once
+/// message_publisher over the Paho C++ async client.
+///
+/// Paho's own file persistence and automatic reconnect stay off: the agent owns
+/// durability (the spool) and reconnect policy (backoff with jitter). Paho's
+/// callbacks run on Paho's threads; each one is posted into the io_context and
+/// nothing else is touched from them.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "agent/core/backoff.hpp"
+#include "agent/core/log.hpp"
+#include "agent/transport/message_publisher.hpp"
+
+namespace mqtt {
+class async_client;
+}
+
+namespace plant::transport {
+
+struct mqtt_options {
+  std::string url;
+  std::string client_id;
+  std::string username;
+  std::string password;            ///< read from mqtt.password_file; never logged
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool tls_verify = true;
+  std::chrono::milliseconds keepalive{30000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds reconnect_min_delay{1000};
+  std::chrono::milliseconds reconnect_max_delay{60000};
+  int window = 64;                 ///< the agent's in-flight window; Paho's max_inflight is set above it
+  std::string will_topic;
+  std::string will_payload;        ///< retained OFFLINE status, published by the broker if we vanish
+};
+
+/// Describes a Paho/MQTT return code for a technician ("not authorized", ...).
+std::string describe_mqtt_code(int code);
+
+class mqtt_publisher final : public message_publisher {
+ public:
+  mqtt_publisher(boost::asio::io_context& io, mqtt_options options, publisher_events events);
+  ~mqtt_publisher() override;
+
+  /// Starts connecting; retries with backoff until stop().
+  void start();
+  /// Disconnects cleanly (no Last Will), waiting at most `timeout`.
+  void stop(std::chrono::milliseconds timeout);
+
+  bool connected() const override { return connected_; }
+  bool publish(const std::string& topic, std::string payload, int qos, bool retain, std::uint64_t tag) override;
+
+  /// Reconnects since start (the first connect is not one).
+  std::uint64_t reconnects() const { return reconnects_; }
+  /// Why the last connect attempt or the connection failed; empty when connected.
+  const std::string& last_error() const { return last_error_; }
+  const std::string& url() const { return options_.url; }
+
+ private:
+  class paho_listener;
+  void connect_now();
+  void on_connect_success();
+  void on_connect_failure(int code);
+  void on_connection_lost(const std::string& cause);
+  void on_delivery(std::uint32_t publish_id);
+  void schedule_reconnect(const std::string& reason);
+
+  boost::asio::io_context& io_;
+  mqtt_options options_;
+  publisher_events events_;
+  log::logger log_;
+  std::unique_ptr<mqtt::async_client> client_;
+  std::unique_ptr<paho_listener> connect_listener_;
+  std::unique_ptr<paho_listener> publish_listener_;
+  boost::asio::steady_timer reconnect_timer_;
+  backoff backoff_;
+  // Handlers posted from Paho threads check this before touching `this`.
+  std::shared_ptr<bool> alive_;
+  bool connected_ = false;
+  bool connecting_ = false;
+  bool stopping_ = false;
+  bool ever_connected_ = false;
+  std::uint64_t reconnects_ = 0;
+  std::string last_error_;
+  // Publishes in flight on the current connection: publish id -> caller's tag.
+  // Cleared when the connection drops, so late callbacks for an old connection
+  // find nothing and are ignored.
+  std::unordered_map<std::uint32_t, std::uint64_t> in_flight_;
+  std::uint32_t next_publish_id_ = 1;
+};
+
+}  // namespace plant::transport
