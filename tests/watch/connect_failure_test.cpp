@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "watch/broker_subscriber.hpp"
+
+namespace plant::watch {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A loopback port that nothing listens on: bound, never listened to, so a
+// connect is refused while we hold it (no race with other processes).
+struct unlistened_port {
+  unlistened_port() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      socklen_t len = sizeof a;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+      port = ntohs(a.sin_port);
+    }
+  }
+  ~unlistened_port() { ::close(fd); }
+  int fd = -1;
+  int port = 0;
+};
+
+TEST(watch_connect_failure, connack_refusals_are_named) {
+  EXPECT_EQ(explain_connect_failure(4, "", "tcp://127.0.0.1:1", ""), "bad user name or password");
+  EXPECT_EQ(explain_connect_failure(5, "", "tcp://127.0.0.1:1", ""),
+            "not authorized (check the user name, password file or client certificate)");
+  EXPECT_EQ(explain_connect_failure(2, "", "tcp://127.0.0.1:1", ""), "the broker rejected the client id");
+}
+
+TEST(watch_connect_failure, network_reason_comes_from_a_probe) {
+  unlistened_port p;
+  ASSERT_NE(p.port, 0);
+  const std::string url = "tcp://127.0.0.1:" + std::to_string(p.port);
+  EXPECT_EQ(probe_tcp(url, milliseconds(1000)), "Connection refused");
+  EXPECT_EQ(explain_connect_failure(-1, "TCP/TLS connect failure", url, ""), "Connection refused");
+}
+
+TEST(watch_connect_failure, reachable_server_that_fails_tls_or_mqtt) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  EXPECT_EQ(probe_tcp("tcp://127.0.0.1:" + port, milliseconds(1000)), "");
+  EXPECT_EQ(explain_connect_failure(-1, "", "ssl://127.0.0.1:" + port,
+                                    "C0D66F37777F0000:error:0A000086:SSL routines:tls_post_process_server_certificate:"
+                                    "certificate verify failed:../ssl/statem/statem_clnt.c:1889:\n"),
+            "TLS handshake failed: certificate verify failed");
+  EXPECT_EQ(explain_connect_failure(-1, "", "ssl://127.0.0.1:" + port, ""), "TLS handshake failed");
+  EXPECT_EQ(explain_connect_failure(-1, "TCP connect completion failure", "tcp://127.0.0.1:" + port, ""),
+            "the server accepted TCP but not the MQTT handshake (for a TLS port use ssl://)");
+  ::close(listener);
+}
+
+}  // namespace
+}  // namespace plant::watch

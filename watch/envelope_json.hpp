@@ -1,0 +1,24 @@
+#pragma once
+/// The --json form of one decoded delivery: a compact object with the
+/// envelope's header and every field of its body (times as RFC 3339 UTC).
+#include <string>
+#include <string_view>
+
+#include "plant/v1/plant.pb.h"
+#include "watch/json_writer.hpp"
+
+namespace plant::watch {
+
+/// Writes the whole object for one delivery into `w` (which should be empty).
+void write_envelope_json(json_writer& w, std::string_view topic, bool retained, const plant::v1::Envelope& envelope);
+
+/// The object for one delivery as a string, without a line end.
+std::string envelope_json(std::string_view topic, bool retained, const plant::v1::Envelope& envelope);
+
+/// Writes a MaterialStatus as an object ("material", "status", "quantity", ... "lead_time_ms").
+void write_material_status_json(json_writer& w, const plant::v1::MaterialStatus& material);
+
+/// A time field: RFC 3339 with milliseconds.
+void write_time(json_writer& w, std::string_view name, std::int64_t epoch_ms);
+
+}  // namespace plant::watch

@@ -1,0 +1,139 @@
+#include "watch/sequence_audit.hpp"
+
+#include "watch/json_writer.hpp"
+
+namespace plant::watch {
+
+void sequence_audit::record(const std::string& site, const std::string& agent, const plant::v1::Envelope& envelope,
+                            bool retained, std::int64_t received_at_us) {
+  auto key = std::make_pair(site, agent);
+  auto it = agents_.find(key);
+  if (it == agents_.end()) {
+    if (agents_.size() >= max_agents_) {
+      ++agents_dropped_;
+      return;
+    }
+    it = agents_.try_emplace(std::move(key)).first;
+    it->second.site = site;
+    it->second.agent = agent;
+  }
+  agent_audit& a = it->second;
+
+  // Status messages carry what the agent itself gave up on; retained or not,
+  // the ranges are facts, and a union makes repeats harmless.
+  if (envelope.has_status()) {
+    for (const auto& r : envelope.status().dropped_ranges()) a.reported_dropped.insert_range(r.first(), r.last());
+    for (const auto& r : envelope.status().corrupted_ranges()) a.reported_corrupted.insert_range(r.first(), r.last());
+  }
+
+  if (retained || envelope.seq() == 0) return;
+
+  ++a.received;
+  if (envelope.replayed()) {
+    ++a.replayed;
+  } else {
+    a.live_latency.record_us(received_at_us - envelope.created_at() * 1000);
+  }
+  switch (a.seqs.insert(envelope.seq())) {
+    case interval_set::insert_result::added:
+      if (envelope.has_telemetry()) {
+        a.samples += static_cast<std::uint64_t>(envelope.telemetry().lines_size()) +
+                     static_cast<std::uint64_t>(envelope.telemetry().stocks_size());
+      }
+      break;
+    case interval_set::insert_result::duplicate: ++a.duplicates; break;
+    case interval_set::insert_result::untracked: break;
+  }
+}
+
+const agent_audit* sequence_audit::find(const std::string& site, const std::string& agent) const {
+  auto it = agents_.find(std::make_pair(site, agent));
+  return it == agents_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// The window the audit accounts for: from the first to the last seq received,
+// widened over reported dropped/corrupted ranges that touch it. When an agent
+// drops its oldest data, the first seq a consumer ever sees comes right after
+// the dropped range; widening makes those seqs gaps, so gaps equal what the
+// agent reported. Ranges that do not touch the window (older history a late
+// subscriber never expected) leave it alone.
+std::pair<std::uint64_t, std::uint64_t> audit_window(const agent_audit& a) {
+  std::uint64_t low = a.seqs.min(), high = a.seqs.max();
+  bool widened = true;
+  while (widened) {
+    widened = false;
+    for (const interval_set* reported : {&a.reported_dropped, &a.reported_corrupted}) {
+      for (const auto& [first, last] : reported->ranges()) {
+        if (first < low && last + 1 >= low) {
+          low = first;
+          widened = true;
+        }
+        if (last > high && first <= high + 1) {
+          high = last;
+          widened = true;
+        }
+      }
+    }
+  }
+  return {low, high};
+}
+
+}  // namespace
+
+std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ranges) const {
+  std::vector<std::string> lines;
+  json_writer w;
+  for (const auto& [key, a] : agents_) {
+    w.clear();
+    bool truncated = false;
+    auto missing = a.seqs.holes(max_missing_ranges, truncated);
+    std::uint64_t gaps = a.seqs.hole_count();
+    if (!a.seqs.empty()) {
+      auto [low, high] = audit_window(a);
+      if (low < a.seqs.min()) {
+        missing.insert(missing.begin(), {low, a.seqs.min() - 1});
+        gaps += a.seqs.min() - low;
+      }
+      if (high > a.seqs.max()) {
+        missing.push_back({a.seqs.max() + 1, high});
+        gaps += high - a.seqs.max();
+      }
+      if (missing.size() > max_missing_ranges) {
+        missing.resize(max_missing_ranges);
+        truncated = true;
+      }
+    }
+    w.begin_object().key("audit").begin_object();
+    w.field("agent", a.agent);
+    w.field("site", a.site);
+    w.field("received", a.received);
+    w.field("unique", a.seqs.size());
+    w.field("duplicates", a.duplicates);
+    w.field("gaps", gaps);
+    w.key("missing").begin_array();
+    for (const auto& [first, last] : missing) w.begin_array().value(first).value(last).end_array();
+    w.end_array();
+    w.field("replayed", a.replayed);
+    w.field("samples", a.samples);
+    w.field("reported_dropped", a.reported_dropped.size());
+    w.field("reported_corrupted", a.reported_corrupted.size());
+    w.field("first_seq", a.seqs.min());
+    w.field("last_seq", a.seqs.max());
+    w.key("live_latency_ms").begin_object();
+    w.field("count", a.live_latency.count());
+    w.field("p50", a.live_latency.percentile_ms(50));
+    w.field("p99", a.live_latency.percentile_ms(99));
+    w.field("max", a.live_latency.max_ms());
+    w.end_object();
+    // Extras go after the fixed keys so consumers of the documented shape are unaffected.
+    if (truncated) w.field("missing_truncated", true);
+    if (a.seqs.untracked() > 0) w.field("untracked", a.seqs.untracked());
+    w.end_object().end_object();
+    lines.push_back(w.take());
+  }
+  return lines;
+}
+
+}  // namespace plant::watch

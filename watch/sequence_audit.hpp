@@ -1,0 +1,56 @@
+#pragma once
+/// --audit: accounts for every sequence number per agent. Retained deliveries
+/// are state replays by the broker, not the stream, so they never count as
+/// received; what the agents report as dropped or corrupted is unioned across
+/// their status messages so a restart does not double-count.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "plant/v1/plant.pb.h"
+#include "watch/interval_set.hpp"
+#include "watch/latency_histogram.hpp"
+
+namespace plant::watch {
+
+/// What the audit knows about one agent (site + agent id).
+struct agent_audit {
+  std::string site;                  ///< the agent's site
+  std::string agent;                 ///< the agent's id
+  std::uint64_t received = 0;        ///< sequenced, non-retained deliveries
+  std::uint64_t duplicates = 0;      ///< deliveries of a seq already seen
+  std::uint64_t replayed = 0;        ///< deliveries flagged replayed by the agent
+  std::uint64_t samples = 0;         ///< lines + stocks in telemetry messages seen for the first time
+  interval_set seqs;                 ///< every seq seen
+  interval_set reported_dropped;     ///< union of status.dropped_ranges
+  interval_set reported_corrupted;   ///< union of status.corrupted_ranges
+  latency_histogram live_latency;    ///< receipt - created_at, non-replayed deliveries only
+};
+
+class sequence_audit {
+ public:
+  /// `max_agents` bounds memory; deliveries from further agents are counted, not tracked.
+  explicit sequence_audit(std::size_t max_agents = 10000) : max_agents_(max_agents) {}
+
+  /// Accounts for one decoded delivery from `site`/`agent`.
+  void record(const std::string& site, const std::string& agent, const plant::v1::Envelope& envelope, bool retained,
+              std::int64_t received_at_us);
+
+  /// One `{"audit":{...}}` line (no line end) per agent, sorted by site, then agent.
+  std::vector<std::string> report_lines(std::size_t max_missing_ranges = 1000) const;
+
+  /// The record of one agent, or nullptr.
+  const agent_audit* find(const std::string& site, const std::string& agent) const;
+  /// Deliveries not tracked because max_agents was reached.
+  std::uint64_t agents_dropped() const { return agents_dropped_; }
+
+ private:
+  std::map<std::pair<std::string, std::string>, agent_audit> agents_;  // (site, agent)
+  std::size_t max_agents_;
+  std::uint64_t agents_dropped_ = 0;
+};
+
+}  // namespace plant::watch
