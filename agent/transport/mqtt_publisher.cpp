@@ -13,8 +13,8 @@ std::string describe_mqtt_code(int code) {
     case 1: return "broker refused the connection: unacceptable protocol version";
     case 2: return "broker refused the connection: client id rejected";
     case 3: return "broker refused the connection: server unavailable";
-    case 4: return "broker refused the connection: bad username or password";
-    case 5: return "broker refused the connection: not authorized";
+    case 4: return "broker refused the connection: bad username or password (check mqtt.username and mqtt.password_file)";
+    case 5: return "broker refused the connection: not authorized (check mqtt.username and mqtt.password_file)";
     // Paho client codes
     case -1: return "connection failed (refused, unreachable, or TLS handshake failed)";
     case -2: return "persistence error";
@@ -44,14 +44,15 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
   void on_success(const mqtt::token& tok) override {
     std::weak_ptr<bool> alive = alive_;
     auto* owner = &owner_;
+    // The context carries the connect attempt or the publish id: a number, not a pointer.
+    auto context = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
     if (kind_ == kind::connect) {
-      boost::asio::post(owner_.io_, [alive, owner] {
-        if (alive.lock()) owner->on_connect_success();
+      boost::asio::post(owner_.io_, [alive, owner, context] {
+        if (alive.lock()) owner->on_connect_success(context);
       });
     } else {
-      auto id = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
-      boost::asio::post(owner_.io_, [alive, owner, id] {
-        if (alive.lock()) owner->on_delivery(id);
+      boost::asio::post(owner_.io_, [alive, owner, context] {
+        if (alive.lock()) owner->on_delivery(context);
       });
     }
   }
@@ -60,9 +61,10 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
     if (kind_ != kind::connect) return;  // a failed publish is resent after the reconnect that follows
     std::weak_ptr<bool> alive = alive_;
     auto* owner = &owner_;
+    auto attempt = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
     int code = tok.get_return_code();
-    boost::asio::post(owner_.io_, [alive, owner, code] {
-      if (alive.lock()) owner->on_connect_failure(code);
+    boost::asio::post(owner_.io_, [alive, owner, attempt, code] {
+      if (alive.lock()) owner->on_connect_failure(attempt, code);
     });
   }
 
@@ -78,15 +80,20 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
       events_(std::move(events)),
       log_("mqtt", options_.client_id),
       reconnect_timer_(io),
+      connect_deadline_(io),
       backoff_(options_.reconnect_min_delay, options_.reconnect_max_delay,
                std::hash<std::string>{}(options_.client_id) ^
                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
       alive_(std::make_shared<bool>(true)) {
+  connect_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::connect);
+  publish_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::publish);
+  create_client();
+}
+
+void mqtt_publisher::create_client() {
   mqtt::create_options create(MQTTVERSION_3_1_1);
   // No Paho persistence: the agent's spool owns durability (TOOLCHAIN trap 2).
   client_ = std::make_unique<mqtt::async_client>(options_.url, options_.client_id, create, nullptr);
-  connect_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::connect);
-  publish_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::publish);
   std::weak_ptr<bool> alive = alive_;
   client_->set_connection_lost_handler([this, alive](const std::string& cause) {
     boost::asio::post(io_, [this, alive, cause] {
@@ -98,13 +105,16 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
 mqtt_publisher::~mqtt_publisher() {
   alive_.reset();
   reconnect_timer_.cancel();
-  if (client_) {
+  if (!client_) return;
+  // Every Paho call here can throw (setCallbacks fails while a connect is in
+  // progress), and a destructor must not: the broker notices the closed socket.
+  try {
     client_->disable_callbacks();
-    try {
-      if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::milliseconds(200));
-    } catch (const std::exception&) {
-      // Destruction must not throw; the broker will notice the closed socket.
-    }
+  } catch (const std::exception&) {
+  }
+  try {
+    if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::milliseconds(200));
+  } catch (const std::exception&) {
   }
 }
 
@@ -122,7 +132,10 @@ void mqtt_publisher::connect_now() {
       // Debian's Paho C 1.3.12 stalls once its in-flight count reaches
       // max_inflight (TOOLCHAIN trap 1), so keep it strictly above our window.
       .max_inflight(std::min(65535, options_.window * 2 + 8))
-      .automatic_reconnect(false);
+      .automatic_reconnect(false)
+      // The default (MQTTVERSION_DEFAULT) retries a refused 3.1.1 CONNECT as 3.1:
+      // two handshakes per attempt and a misleading second error.
+      .mqtt_version(MQTTVERSION_3_1_1);
   if (!options_.will_topic.empty()) {
     mqtt::will_options will(options_.will_topic, options_.will_payload, 1, true);
     builder.will(std::move(will));
@@ -136,24 +149,53 @@ void mqtt_publisher::connect_now() {
     if (!options_.key_file.empty()) ssl.set_private_key(options_.key_file);
     ssl.set_enable_server_cert_auth(options_.tls_verify);
     ssl.set_verify(options_.tls_verify);  // also checks the host name against the certificate
-    std::weak_ptr<bool> alive = alive_;
-    std::string instance = options_.client_id;
-    ssl.set_error_handler([instance](const std::string& message) {
-      // Paho thread: the plain writer is thread-safe, the rate-limited one is not.
-      log::write(log::level::warn, "mqtt", instance, "TLS: " + message);
-    });
+    // No set_error_handler(): Paho C++ 1.2 hands the C library a context pointer
+    // into one of the ssl_options copies connect_options makes, and the next TLS
+    // error calls through freed memory (a crash seen here). The failure reason
+    // below says what to check instead.
     builder.ssl(std::move(ssl));
   }
   connecting_ = true;
+  std::uint32_t attempt = ++connect_attempt_;
+  log_.debug("connecting to " + options_.url + " (attempt " + std::to_string(attempt) + ")");
   try {
-    client_->connect(builder.finalize(), nullptr, *connect_listener_);
+    client_->connect(builder.finalize(), reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt)),
+                     *connect_listener_);
   } catch (const mqtt::exception& e) {
     connecting_ = false;
     schedule_reconnect(describe_mqtt_code(e.get_return_code()));
+    return;
   }
+  connect_deadline_.expires_after(options_.connect_timeout + std::chrono::seconds(2));
+  std::weak_ptr<bool> alive = alive_;
+  connect_deadline_.async_wait([this, alive, attempt](const boost::system::error_code& ec) {
+    if (!ec && alive.lock()) on_connect_deadline(attempt);
+  });
 }
 
-void mqtt_publisher::on_connect_success() {
+void mqtt_publisher::on_connect_deadline(std::uint32_t attempt) {
+  if (!connecting_ || attempt != connect_attempt_) return;
+  // Paho never reported back on this attempt: abandon that client object (its
+  // late callbacks carry a stale attempt number) and start over with a new one.
+  connecting_ = false;
+  ++abandoned_clients_;
+  log_.warn("connect attempt to " + options_.url + " did not finish within " +
+            std::to_string(options_.connect_timeout.count() + 2000) + " ms; starting a fresh client");
+  try {
+    client_->disable_callbacks();
+  } catch (const std::exception&) {
+  }
+  // Destroying a client whose connect is stuck can block inside Paho; keep it
+  // (a few KB each, counted) rather than risk stalling the event loop.
+  abandoned_.push_back(std::move(client_));
+  if (abandoned_.size() > max_abandoned_clients) abandoned_.erase(abandoned_.begin());
+  create_client();
+  schedule_reconnect("connect attempt timed out");
+}
+
+void mqtt_publisher::on_connect_success(std::uint32_t attempt) {
+  if (attempt != connect_attempt_) return;  // from an abandoned attempt
+  connect_deadline_.cancel();
   connecting_ = false;
   connected_ = true;
   if (ever_connected_) ++reconnects_;
@@ -165,9 +207,17 @@ void mqtt_publisher::on_connect_success() {
   if (events_.connected) events_.connected();
 }
 
-void mqtt_publisher::on_connect_failure(int code) {
+void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code) {
+  if (attempt != connect_attempt_) return;
+  connect_deadline_.cancel();
   connecting_ = false;
-  schedule_reconnect(describe_mqtt_code(code));
+  std::string reason = describe_mqtt_code(code);
+  if (code == -1 && options_.url.rfind("ssl://", 0) == 0) {
+    reason = "TCP or TLS connect failed: check that the broker listens with TLS there, that mqtt.ca_file signed "
+             "its certificate for this host name" +
+             std::string(options_.cert_file.empty() ? "" : ", and that it accepts mqtt.cert_file");
+  }
+  schedule_reconnect(reason);
 }
 
 void mqtt_publisher::on_connection_lost(const std::string& cause) {
@@ -222,6 +272,7 @@ void mqtt_publisher::on_delivery(std::uint32_t publish_id) {
 void mqtt_publisher::stop(std::chrono::milliseconds timeout) {
   stopping_ = true;
   reconnect_timer_.cancel();
+  connect_deadline_.cancel();
   if (!client_ || !connected_) return;
   try {
     // A clean DISCONNECT: the broker discards the Last Will, so the retained

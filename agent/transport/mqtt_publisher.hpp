@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "agent/core/backoff.hpp"
 #include "agent/core/log.hpp"
@@ -66,8 +67,10 @@ class mqtt_publisher final : public message_publisher {
  private:
   class paho_listener;
   void connect_now();
-  void on_connect_success();
-  void on_connect_failure(int code);
+  void create_client();
+  void on_connect_success(std::uint32_t attempt);
+  void on_connect_failure(std::uint32_t attempt, int code);
+  void on_connect_deadline(std::uint32_t attempt);
   void on_connection_lost(const std::string& cause);
   void on_delivery(std::uint32_t publish_id);
   void schedule_reconnect(const std::string& reason);
@@ -80,6 +83,14 @@ class mqtt_publisher final : public message_publisher {
   std::unique_ptr<paho_listener> connect_listener_;
   std::unique_ptr<paho_listener> publish_listener_;
   boost::asio::steady_timer reconnect_timer_;
+  // Paho C 1.3.12 can leave a TLS connect attempt hanging forever (after an
+  // "unknown CA" failure, the next attempt never reports back), so every
+  // attempt has our own deadline too.
+  boost::asio::steady_timer connect_deadline_;
+  std::uint32_t connect_attempt_ = 0;
+  std::uint64_t abandoned_clients_ = 0;
+  static constexpr std::size_t max_abandoned_clients = 4;
+  std::vector<std::unique_ptr<mqtt::async_client>> abandoned_;
   backoff backoff_;
   // Handlers posted from Paho threads check this before touching `this`.
   std::shared_ptr<bool> alive_;
