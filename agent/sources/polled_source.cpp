@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace plant::sources {
@@ -172,7 +173,16 @@ void polled_source::handle_result(poll_result result, epoch_ms polled_at) {
     auto colon = reject.find(": ");
     log_.limited(log::level::warn, colon == std::string::npos ? reject : reject.substr(colon), reject);
   }
-  if (result.error) {
+  bool partial = result.error && std::any_of(result.samples.begin(), result.samples.end(),
+                                              [](const sample& s) { return s.q == quality::good; });
+  if (partial) {
+    // Some reads failed (a Modbus exception for one block) while others
+    // worked: the device answers, so no backoff and no stale copies; the
+    // failed points already carry quality bad.
+    ++stats_.errors;
+    stats_.last_error = *result.error;
+    log_.limited(log::level::warn, *result.error, *result.error);
+  } else if (result.error) {
     ++stats_.errors;
     stats_.healthy = false;
     stats_.last_error = *result.error;

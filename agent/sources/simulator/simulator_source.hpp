@@ -16,8 +16,9 @@ namespace plant::sources {
 
 class simulator_source final : public source {
  public:
-  /// Most samples one poll returns; the rest follow on the next polls.
-  static constexpr std::size_t max_samples_per_poll = 200000;
+  /// Most samples one poll returns; the rest follow on the next polls. A sample
+  /// is ~170 bytes in memory, so this keeps one poll near 3.4 MB on a gateway.
+  static constexpr std::size_t max_samples_per_poll = 20000;
   /// Samples per poll when unthrottled (speed 0).
   static constexpr std::size_t unthrottled_samples_per_poll = 20000;
 
