@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "agent/app/systemd_notify.hpp"
 #include "agent/app/telemetry_pipeline.hpp"
 #include "agent/config/config_loader.hpp"
+#include "agent/edge/shortage_detector.hpp"
 #include "agent/encoding/envelope.hpp"
 #include "agent/sources/polled_source.hpp"
 #include "agent/sources/source_registry.hpp"
@@ -42,6 +44,17 @@ void add_ranges(google::protobuf::RepeatedPtrField<v1::SeqRange>* out, const spo
     r->set_first(range.first);
     r->set_last(range.last);
   }
+}
+
+bool same_shortage_config(const config::agent_config& a, const config::agent_config& b) {
+  auto same_material = [](const config::material_config& x, const config::material_config& y) {
+    return x.id == y.id && x.unit == y.unit && x.safety_stock == y.safety_stock &&
+           x.reorder_point == y.reorder_point && x.lead_time == y.lead_time && x.lines == y.lines &&
+           x.margin == y.margin && x.critical_horizon == y.critical_horizon;
+  };
+  return a.shortage.enabled == b.shortage.enabled && a.shortage.margin == b.shortage.margin &&
+         a.shortage.rate_half_life == b.shortage.rate_half_life &&
+         std::equal(a.materials.begin(), a.materials.end(), b.materials.begin(), b.materials.end(), same_material);
 }
 
 }  // namespace
@@ -163,6 +176,40 @@ void application::start_sources() {
   for (auto& source : sources_) source->start();
 }
 
+void application::start_shortage_detection() {
+  detector_.reset();
+  pipeline_->set_observer(nullptr);
+  if (!config_.shortage.enabled || config_.materials.empty()) return;
+  detector_ = std::make_unique<edge::shortage_detector>(config_.materials, config_.shortage);
+  // The detector sees every sample in sample time, before it is batched, so an
+  // alert is sealed next to the data that caused it.
+  pipeline_->set_observer([this, alerts = std::vector<edge::shortage_alert>()](const sample& s, const std::string&) mutable {
+    detector_->observe(s, alerts);
+    if (!alerts.empty()) publish_alerts(alerts);
+  });
+  log_.info("shortage detection on for " + std::to_string(config_.materials.size()) + " materials");
+}
+
+void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
+  for (const auto& alert : alerts) {
+    epoch_ms now = sources::wall_clock_ms();
+    std::string text = alert.material.material + ": " + std::string(edge::to_string(alert.previous)) + " -> " +
+                       std::string(edge::to_string(alert.material.status));
+    if (alert.material.projected_stockout > 0) {
+      text += ", projected stockout in " +
+              std::to_string((alert.material.projected_stockout - alert.material.at) / 3600000) + " h";
+    }
+    log::write(alert.material.status >= edge::stock_status::critical ? log::level::warn : log::level::info,
+               "shortage", "", text);
+    outbox_->submit(encoding::stream::alert,
+                    encoding::encode_alert(config_.agent.id, config_.agent.site, outbox_->next_seq(), alert, now),
+                    now);
+  }
+  alerts.clear();
+  // The retained status carries every material's current picture for late subscribers.
+  status_due_ = true;
+}
+
 void application::stop_sources() {
   for (auto& source : sources_) source->stop();
   sources_.clear();
@@ -223,6 +270,9 @@ void application::fill_status(v1::AgentStatus& status, int reason) const {
   std::string error = !spool_problem_.empty() ? spool_problem_ : outbox_->spool_error();
   if (error.empty()) error = publisher_->last_error();
   status.set_last_error(error);
+  if (detector_) {
+    for (const auto& material : detector_->snapshot()) encoding::fill_material_status(*status.add_materials(), material);
+  }
 }
 
 void application::publish_status(int reason) {
@@ -250,6 +300,10 @@ void application::schedule_housekeeping() {
   housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     outbox_->enforce_bounds(sources::wall_clock_ms());
+    if (status_due_) {
+      status_due_ = false;
+      publish_status(v1::AgentStatus::REASON_HEARTBEAT);
+    }
     schedule_housekeeping();
   });
 }
@@ -305,9 +359,12 @@ void application::reload() {
 
   stop_sources();
   pipeline_->seal_now();
+  // The detector's estimates take hours to build: keep them unless the materials changed.
+  bool materials_changed = !same_shortage_config(next, config_);
   config_ = std::move(next);
   log::set_level(to_log_level(config_.agent.level));
   pipeline_->set_batching(config_.mqtt.max_batch, config_.mqtt.publish_interval);
+  if (materials_changed) start_shortage_detection();
   start_sources();
   log_.info("reloaded: " + std::to_string(sources_.size()) + " sources, config hash " + config_.hash);
   publish_status(v1::AgentStatus::REASON_RELOAD);
@@ -363,6 +420,7 @@ int application::run() {
             config_.agent.site + ", config " + config_path_ + " (hash " + config_.hash + ")");
   open_spool();
   start_transport();
+  start_shortage_detection();
   start_sources();
   signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;

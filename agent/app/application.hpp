@@ -28,6 +28,10 @@ class outbox;
 namespace plant::v1 {
 class AgentStatus;
 }
+namespace plant::edge {
+class shortage_detector;
+struct shortage_alert;
+}
 
 namespace plant::app {
 
@@ -51,6 +55,8 @@ class application {
   void open_spool();
   void start_transport();
   void start_sources();
+  void start_shortage_detection();
+  void publish_alerts(std::vector<edge::shortage_alert>& alerts);
   void stop_sources();
   void on_connected();
   void publish_status(int reason);
@@ -86,7 +92,9 @@ class application {
   std::unique_ptr<transport::outbox> outbox_;
   std::unique_ptr<telemetry_pipeline> pipeline_;
   std::vector<std::unique_ptr<sources::polled_source>> sources_;
+  std::unique_ptr<edge::shortage_detector> detector_;
   bool shutting_down_ = false;
+  bool status_due_ = false;  ///< publish a status at the next housekeeping tick (after alerts)
   std::string last_error_;
 };
 

@@ -1,5 +1,6 @@
 #include "agent/encoding/envelope.hpp"
 
+#include "agent/edge/shortage_detector.hpp"
 #include "plant/v1/plant.pb.h"
 
 namespace plant::encoding {
@@ -23,6 +24,30 @@ std::string encode_alert(const std::string& agent, const std::string& site, std:
   envelope.set_created_at(created_at);
   *envelope.mutable_alert() = alert;
   return envelope.SerializeAsString();
+}
+
+void fill_material_status(v1::MaterialStatus& out, const edge::material_status& in) {
+  out.set_material(in.material);
+  out.set_status(static_cast<v1::StockStatus>(in.status));
+  out.set_quantity(in.quantity);
+  out.set_unit(in.unit);
+  out.set_rate(in.rate);
+  out.set_projected_stockout(in.projected_stockout);
+  out.set_at(in.at);
+  for (const auto& line : in.lines) out.add_lines(line);
+  for (const auto& line : in.starved_lines) out.add_starved_lines(line);
+  out.set_reorder_point(in.reorder_point);
+  out.set_safety_stock(in.safety_stock);
+  out.set_lead_time_ms(in.lead_time_ms);
+}
+
+std::string encode_alert(const std::string& agent, const std::string& site, std::uint64_t seq,
+                         const edge::shortage_alert& alert, epoch_ms created_at) {
+  v1::ShortageAlert wire;
+  fill_material_status(*wire.mutable_material(), alert.material);
+  wire.set_previous_status(static_cast<v1::StockStatus>(alert.previous));
+  wire.set_cleared(alert.cleared);
+  return encode_alert(agent, site, seq, wire, created_at);
 }
 
 void mark_replayed(std::string& envelope_bytes) {

@@ -9,8 +9,14 @@
 
 namespace plant::v1 {
 class AgentStatus;
+class MaterialStatus;
 class ShortageAlert;
 }  // namespace plant::v1
+
+namespace plant::edge {
+struct material_status;
+struct shortage_alert;
+}  // namespace plant::edge
 
 namespace plant::encoding {
 
@@ -20,6 +26,12 @@ std::string encode_status(const std::string& agent, const std::string& site, con
 /// Serializes an Envelope{agent, site, seq, alert}.
 std::string encode_alert(const std::string& agent, const std::string& site, std::uint64_t seq,
                          const v1::ShortageAlert& alert, epoch_ms created_at);
+
+/// Copies the detector's view of one material into its wire form.
+void fill_material_status(v1::MaterialStatus& out, const edge::material_status& in);
+/// Serializes an alert from the detector as Envelope{agent, site, seq, alert}.
+std::string encode_alert(const std::string& agent, const std::string& site, std::uint64_t seq,
+                         const edge::shortage_alert& alert, epoch_ms created_at);
 
 /// Marks serialized envelope bytes as replayed by appending field 4 (replayed =
 /// true). Protobuf lets a later occurrence of a scalar field win, so the spool
