@@ -1,0 +1,188 @@
+// A real PLC stand-in (libmodbus server) -> the real plant-agent -> a real
+// Mosquitto -> plant-watch --json: values arrive exactly, turn stale when the
+// PLC hangs (the log names the peer), recover; and --probe shows the raw
+// registers and exits 1 naming the peer when the device is dead.
+#ifdef AGENT_WITH_MODBUS
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/agent_harness.hpp"
+#include "tests/support/json_text.hpp"
+#include "tests/support/modbus_test_server.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/tcp_port.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait_until.hpp"
+
+namespace plant::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string modbus_section(const std::string& address) {
+  return "[[source.modbus]]\n"
+         "name = \"plc-1\"\n"
+         "address = \"" + address + "\"\n"
+         "unit_id = 1\n"
+         "interval = \"200ms\"\n"
+         "timeout = \"100ms\"\n"
+         "reconnect_min_delay = \"100ms\"\n"
+         "reconnect_max_delay = \"500ms\"\n"
+         "\n"
+         "[[source.modbus.line]]\n"
+         "id = \"line-1\"\n"
+         "state = { area = \"holding\", address = 100, type = \"uint16\", map = { 0 = \"idle\", 1 = \"running\", "
+         "2 = \"fault\" } }\n"
+         "good_count = { area = \"holding\", address = 102, type = \"uint32\", order = \"CDAB\" }\n"
+         "\n"
+         "[[source.modbus.stock]]\n"
+         "material = \"silo-1\"\n"
+         "unit = \"kg\"\n"
+         "location = \"bay-1\"\n"
+         "quantity = { area = \"holding\", address = 200, type = \"float32\" }\n";
+}
+
+void fill(modbus_test_server& plc) {
+  plc.set_holding(100, 1);
+  plc.set_uint32(102, 123456, config::word_order::cdab);
+  plc.set_float32(200, 1234.5f, config::word_order::abcd);
+}
+
+// Every published object (`{...}` of the lines/stocks arrays) that starts with `head`.
+std::vector<std::string> objects(const watch_process& watch, const std::string& head) {
+  std::vector<std::string> found;
+  for (const auto& line : watch.json()) {
+    if (json_string(line, "kind") != "telemetry") continue;
+    for (auto at = line.find("{" + head); at != std::string::npos; at = line.find("{" + head, at + 1)) {
+      found.push_back(line.substr(at, line.find('}', at) - at + 1));
+    }
+  }
+  return found;
+}
+
+bool any_object_with(const watch_process& watch, const std::string& head, const std::vector<std::string>& parts) {
+  for (const auto& object : objects(watch, head)) {
+    bool all = true;
+    for (const auto& part : parts) all = all && object.find(part) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
+std::string last_objects(const watch_process& watch) {
+  std::string text;
+  for (const auto& o : objects(watch, "\"line\":\"line-1\"")) text = o;
+  for (const auto& o : objects(watch, "\"material\":\"silo-1\"")) text += "\n" + o;
+  return text;
+}
+
+TEST(modbus, plc_values_arrive_exactly_and_turn_stale_while_the_plc_hangs) {
+  temp_dir dir("modbus-e2e");
+  mosquitto_broker broker;
+  ASSERT_TRUE(broker.start());
+  modbus_test_server plc;
+  ASSERT_TRUE(plc.start());
+  fill(plc);
+  watch_process watch(dir, "watch");
+  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--duration", "120s"}));
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-mb", "site-m", dir.file("state"), broker.url(),
+                                        "publish_interval = \"100ms\"\n", modbus_section(plc.address())));
+  ASSERT_TRUE(agent.start());
+
+  const std::string line_head = "\"line\":\"line-1\"";
+  const std::string stock_head = "\"material\":\"silo-1\"";
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, line_head,
+                                          {"\"state\":\"running\",\"good_count\":123456,\"reject_count\":0,",
+                                           "\"source\":\"plc-1\"", "\"quality\":\"good\""}),
+                          20s)
+      << agent.log() << watch.errors() << last_objects(watch);
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, stock_head,
+                                          {"\"quantity\":1234.5,\"unit\":\"kg\",\"location\":\"bay-1\",\"source\":"
+                                           "\"plc-1\"",
+                                           "\"quality\":\"good\""}),
+                          10s)
+      << last_objects(watch);
+  // Nothing but the server's values was ever published as good.
+  for (const auto& o : objects(watch, line_head)) {
+    if (o.find("\"quality\":\"good\"") != std::string::npos) {
+      EXPECT_NE(o.find("\"state\":\"running\",\"good_count\":123456,"), std::string::npos) << o;
+    }
+  }
+
+  // The PLC hangs: sockets open, no answers. The core republishes the last values as stale.
+  plc.set_silent(true);
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, line_head,
+                                          {"\"state\":\"running\",\"good_count\":123456,", "\"quality\":\"stale\""}),
+                          20s)
+      << agent.log() << last_objects(watch);
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, stock_head, {"\"quantity\":1234.5,", "\"quality\":\"stale\""}), 10s)
+      << last_objects(watch);
+  PLANT_ASSERT_EVENTUALLY(agent.log().find(plc.address() + " unit 1: read holding 100..103: Connection timed out") !=
+                              std::string::npos,
+                          10s)
+      << agent.log();
+
+  // It answers again, with a new count: good values return.
+  plc.set_uint32(102, 123460, config::word_order::cdab);
+  plc.set_silent(false);
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, line_head, {"\"good_count\":123460,", "\"quality\":\"good\""}), 40s)
+      << agent.log() << last_objects(watch);
+  EXPECT_TRUE(agent.process().running());
+}
+
+TEST(modbus, probe_prints_raw_registers_and_decoded_values) {
+  temp_dir dir("modbus-probe");
+  modbus_test_server plc;
+  ASSERT_TRUE(plc.start());
+  fill(plc);
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-p", "site-p", dir.file("state"), "tcp://127.0.0.1:1", "",
+                                        modbus_section(plc.address())));
+  auto result = run_agent({"--probe", "plc-1", "--config", agent.config_path()}, 20s);
+  EXPECT_EQ(result.exit_code, 0) << result.err << result.out;
+  for (const char* expected : {
+           "source.modbus[0].line[0].state: holding 100 uint16: raw 0x0001: 1 (running)\n",
+           "source.modbus[0].line[0].good_count: holding 102 uint32 CDAB: raw 0xE240 0x0001: 123456\n",
+           "source.modbus[0].stock[0].quantity: holding 200 float32 ABCD: raw 0x449A 0x5000: 1234.5\n",
+       }) {
+    EXPECT_NE(result.out.find(expected), std::string::npos) << "missing: " << expected << "in:\n" << result.out;
+  }
+  EXPECT_NE(result.out.find("state=running good=123456 reject=0 quality=good"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("quantity=1234.5 kg quality=good"), std::string::npos) << result.out;
+  EXPECT_EQ(plc.accepted(), 1u);
+}
+
+TEST(modbus, probe_of_a_dead_device_exits_1_naming_the_peer) {
+  temp_dir dir("modbus-probe-dead");
+  const std::uint16_t closed = free_tcp_port();
+  const std::string address = "tcp://127.0.0.1:" + std::to_string(closed);
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-d", "site-d", dir.file("state"), "tcp://127.0.0.1:1", "",
+                                        modbus_section(address)));
+  auto result = run_agent({"--probe", "plc-1", "--config", agent.config_path()}, 20s);
+  EXPECT_EQ(result.exit_code, 1) << result.err << result.out;
+  EXPECT_NE(result.err.find("plant-agent: probe plc-1: " + address + " unit 1: connect: Connection refused"),
+            std::string::npos)
+      << result.err;
+
+  // A device that accepts the connection but never answers: the read's deadline ends the probe.
+  modbus_test_server hung;
+  ASSERT_TRUE(hung.start());
+  hung.set_silent(true);
+  agent_process hung_agent(dir, "hung",
+                           agent_config_text("gw-h", "site-h", dir.file("state-h"), "tcp://127.0.0.1:1", "",
+                                             modbus_section(hung.address())));
+  auto hung_result = run_agent({"--probe", "plc-1", "--config", hung_agent.config_path()}, 20s);
+  EXPECT_EQ(hung_result.exit_code, 1) << hung_result.err << hung_result.out;
+  EXPECT_NE(hung_result.err.find("plant-agent: probe plc-1: " + hung.address() +
+                                 " unit 1: read holding 100..103: Connection timed out"),
+            std::string::npos)
+      << hung_result.err;
+}
+
+}  // namespace
+}  // namespace plant::test
+#endif  // AGENT_WITH_MODBUS
