@@ -183,7 +183,8 @@ void write_material_status_json(json_writer& w, const plant::v1::MaterialStatus&
   w.end_object();
 }
 
-void write_envelope_json(json_writer& w, std::string_view topic, bool retained, const plant::v1::Envelope& envelope) {
+void write_envelope_json(json_writer& w, std::string_view topic, bool retained, const plant::v1::Envelope& envelope,
+                         epoch_ms received_at) {
   std::string site;
   std::string agent;
   resolve_origin(envelope, topic, site, agent);
@@ -196,6 +197,8 @@ void write_envelope_json(json_writer& w, std::string_view topic, bool retained, 
   w.field("replayed", envelope.replayed());
   w.field("retained", retained);
   write_time(w, "created_at", envelope.created_at());
+  // When it reached us: with created_at, the delivery latency of this message.
+  if (received_at != 0) write_time(w, "received_at", received_at);
   switch (envelope.body_case()) {
     case plant::v1::Envelope::kTelemetry: write_telemetry(w, envelope.telemetry()); break;
     case plant::v1::Envelope::kStatus: write_status(w, envelope.status()); break;
@@ -205,9 +208,10 @@ void write_envelope_json(json_writer& w, std::string_view topic, bool retained, 
   w.end_object();
 }
 
-std::string envelope_json(std::string_view topic, bool retained, const plant::v1::Envelope& envelope) {
+std::string envelope_json(std::string_view topic, bool retained, const plant::v1::Envelope& envelope,
+                          epoch_ms received_at) {
   json_writer w;
-  write_envelope_json(w, topic, retained, envelope);
+  write_envelope_json(w, topic, retained, envelope, received_at);
   return w.take();
 }
 

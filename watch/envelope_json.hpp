@@ -4,16 +4,20 @@
 #include <string>
 #include <string_view>
 
+#include "agent/core/sample.hpp"
 #include "plant/v1/plant.pb.h"
 #include "watch/json_writer.hpp"
 
 namespace plant::watch {
 
 /// Writes the whole object for one delivery into `w` (which should be empty).
-void write_envelope_json(json_writer& w, std::string_view topic, bool retained, const plant::v1::Envelope& envelope);
+/// `received_at` (Unix ms) is printed as "received_at" when not 0.
+void write_envelope_json(json_writer& w, std::string_view topic, bool retained, const plant::v1::Envelope& envelope,
+                         epoch_ms received_at = 0);
 
 /// The object for one delivery as a string, without a line end.
-std::string envelope_json(std::string_view topic, bool retained, const plant::v1::Envelope& envelope);
+std::string envelope_json(std::string_view topic, bool retained, const plant::v1::Envelope& envelope,
+                          epoch_ms received_at = 0);
 
 /// Writes a MaterialStatus as an object ("material", "status", "quantity", ... "lead_time_ms").
 void write_material_status_json(json_writer& w, const plant::v1::MaterialStatus& material);

@@ -48,11 +48,13 @@ void message_processor::handle(const received_message& message, std::string& out
   resolve_origin(*envelope, message.topic, site_, agent_);
   if (settings_.json) {
     json_.clear();
-    write_envelope_json(json_, message.topic, message.retained, *envelope);
+    write_envelope_json(json_, message.topic, message.retained, *envelope, message.received_at_us / 1000);
     out += json_.text();
     out += '\n';
   }
-  if (settings_.audit) audit_.record(site_, agent_, *envelope, message.retained, message.received_at_us);
+  if (settings_.audit) {
+    audit_.record(site_, agent_, *envelope, message.retained, message.received_at_us, message.payload.size());
+  }
   if (settings_.board) {
     apply_envelope(board_, site_, agent_, *envelope, message.retained, message.received_at_us / 1000);
   }

@@ -5,7 +5,7 @@
 namespace plant::watch {
 
 void sequence_audit::record(const std::string& site, const std::string& agent, const plant::v1::Envelope& envelope,
-                            bool retained, std::int64_t received_at_us) {
+                            bool retained, std::int64_t received_at_us, std::size_t payload_bytes) {
   auto key = std::make_pair(site, agent);
   auto it = agents_.find(key);
   if (it == agents_.end()) {
@@ -36,6 +36,7 @@ void sequence_audit::record(const std::string& site, const std::string& agent, c
   }
   switch (a.seqs.insert(envelope.seq())) {
     case interval_set::insert_result::added:
+      a.bytes += payload_bytes;
       if (envelope.has_telemetry()) {
         a.samples += static_cast<std::uint64_t>(envelope.telemetry().lines_size()) +
                      static_cast<std::uint64_t>(envelope.telemetry().stocks_size());
@@ -117,6 +118,7 @@ std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ra
     w.end_array();
     w.field("replayed", a.replayed);
     w.field("samples", a.samples);
+    w.field("bytes", a.bytes);
     w.field("reported_dropped", a.reported_dropped.size());
     w.field("reported_corrupted", a.reported_corrupted.size());
     w.field("first_seq", a.seqs.min());

@@ -24,6 +24,7 @@ struct agent_audit {
   std::uint64_t duplicates = 0;      ///< deliveries of a seq already seen
   std::uint64_t replayed = 0;        ///< deliveries flagged replayed by the agent
   std::uint64_t samples = 0;         ///< lines + stocks in telemetry messages seen for the first time
+  std::uint64_t bytes = 0;           ///< payload bytes of the messages seen for the first time
   interval_set seqs;                 ///< every seq seen
   interval_set reported_dropped;     ///< union of status.dropped_ranges
   interval_set reported_corrupted;   ///< union of status.corrupted_ranges
@@ -37,7 +38,7 @@ class sequence_audit {
 
   /// Accounts for one decoded delivery from `site`/`agent`.
   void record(const std::string& site, const std::string& agent, const plant::v1::Envelope& envelope, bool retained,
-              std::int64_t received_at_us);
+              std::int64_t received_at_us, std::size_t payload_bytes = 0);
 
   /// One `{"audit":{...}}` line (no line end) per agent, sorted by site, then agent.
   std::vector<std::string> report_lines(std::size_t max_missing_ranges = 1000) const;

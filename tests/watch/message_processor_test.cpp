@@ -45,8 +45,10 @@ TEST(watch_message_processor, json_line_per_message) {
   p.handle(delivery("plant/v1/site-a/gw-1/telemetry", e.SerializeAsString() + std::string("\x20\x01", 2)), out, err);
   plant::v1::Envelope replayed = e;
   replayed.set_replayed(true);
-  EXPECT_EQ(out, envelope_json("plant/v1/site-a/gw-1/telemetry", false, e) + "\n" +
-                     envelope_json("plant/v1/site-a/gw-1/telemetry", false, replayed) + "\n");
+  const epoch_ms received = t0 + 4;  // delivery() stamps receipt 4 ms after creation
+  EXPECT_EQ(out, envelope_json("plant/v1/site-a/gw-1/telemetry", false, e, received) + "\n" +
+                     envelope_json("plant/v1/site-a/gw-1/telemetry", false, replayed, received) + "\n");
+  EXPECT_NE(out.find("\"received_at\":\"2023-11-14T22:13:20.004Z\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"replayed\":true"), std::string::npos);
   EXPECT_EQ(err, "");
   EXPECT_EQ(p.received(), 2u);
@@ -75,7 +77,7 @@ TEST(watch_message_processor, undecodable_messages_are_reported_and_counted_not_
   EXPECT_EQ(p.undecodable(), 3u);
   EXPECT_EQ(p.board().undecodable, 3u);
   EXPECT_EQ(p.board().messages, 4u);
-  EXPECT_EQ(out, envelope_json("plant/v1/site-a/gw-1/telemetry", false, telemetry(5)) + "\n");
+  EXPECT_EQ(out, envelope_json("plant/v1/site-a/gw-1/telemetry", false, telemetry(5), t0 + 4) + "\n");
   ASSERT_NE(p.audit().find("site-a", "gw-1"), nullptr);
   EXPECT_EQ(p.audit().find("site-a", "gw-1")->received, 1u);
   EXPECT_EQ(p.board().agents.at({"site-a", "gw-1"}).lines.at("L1").good_count, 50u);

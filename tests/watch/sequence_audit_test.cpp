@@ -58,7 +58,7 @@ TEST(watch_sequence_audit, in_order_stream) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0],
             R"({"audit":{"agent":"gw-1","site":"site-a","received":5,"unique":5,"duplicates":0,"gaps":0,"missing":[],)"
-            R"("replayed":0,"samples":15,"reported_dropped":0,"reported_corrupted":0,"first_seq":1,"last_seq":5,)"
+            R"("replayed":0,"samples":15,"bytes":0,"reported_dropped":0,"reported_corrupted":0,"first_seq":1,"last_seq":5,)"
             R"("live_latency_ms":{"count":5,"p50":3,"p99":5,"max":5}}})");
 }
 
@@ -74,7 +74,7 @@ TEST(watch_sequence_audit, duplicates_and_gaps_with_exact_missing_ranges) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0],
             R"({"audit":{"agent":"gw-1","site":"site-a","received":9,"unique":7,"duplicates":2,"gaps":5,)"
-            R"("missing":[[4,4],[7,8],[10,11]],"replayed":0,"samples":7,"reported_dropped":0,"reported_corrupted":0,)"
+            R"("missing":[[4,4],[7,8],[10,11]],"replayed":0,"samples":7,"bytes":0,"reported_dropped":0,"reported_corrupted":0,)"
             R"("first_seq":1,"last_seq":12,"live_latency_ms":{"count":9,"p50":2,"p99":2,"max":2}}})");
 }
 
@@ -113,7 +113,7 @@ TEST(watch_sequence_audit, reported_ranges_are_a_union_across_status_messages) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0],
             R"({"audit":{"agent":"gw-1","site":"site-a","received":0,"unique":0,"duplicates":0,"gaps":0,"missing":[],)"
-            R"("replayed":0,"samples":0,"reported_dropped":8,"reported_corrupted":2,"first_seq":0,"last_seq":0,)"
+            R"("replayed":0,"samples":0,"bytes":0,"reported_dropped":8,"reported_corrupted":2,"first_seq":0,"last_seq":0,)"
             R"("live_latency_ms":{"count":0,"p50":0,"p99":0,"max":0}}})");
 }
 
@@ -138,6 +138,18 @@ TEST(watch_sequence_audit, reported_history_that_does_not_touch_the_window_is_no
   const auto lines = audit.report_lines();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find(R"("gaps":0,"missing":[])"), std::string::npos) << lines[0];
+}
+
+TEST(watch_sequence_audit, bytes_count_each_message_once) {
+  sequence_audit audit;
+  auto e = telemetry(1, 1, 1);
+  audit.record(e.site(), e.agent(), e, false, (e.created_at() + 1) * 1000, 120);
+  audit.record(e.site(), e.agent(), e, false, (e.created_at() + 2) * 1000, 120);  // a duplicate
+  auto f = telemetry(2, 1, 1);
+  audit.record(f.site(), f.agent(), f, false, (f.created_at() + 1) * 1000, 80);
+  const auto lines = audit.report_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(R"("samples":4,"bytes":200,)"), std::string::npos) << lines[0];
 }
 
 TEST(watch_sequence_audit, replays_count_but_are_not_live_latency) {
