@@ -24,6 +24,7 @@ void print_usage(std::FILE* out) {
                "      --check-config FILE  validate FILE and exit 0 (valid) or 1 (errors); connects to nothing\n"
                "      --set key.path=value override one key (repeatable), validated like the file\n"
                "      --probe SOURCE_NAME  poll one source once, print raw and decoded values, and exit\n"
+               "      --print-reference    print the commented reference of every key with its default\n"
                "      --version            print the version and exit\n"
                "  -h, --help               this text\n",
                default_config_path);
@@ -62,6 +63,9 @@ int main(int argc, char** argv) {
       overrides.push_back(arg.substr(6));
     } else if (arg == "--probe") {
       probe_source = value("--probe");
+    } else if (arg == "--print-reference") {
+      std::fputs(plant::config::render_reference_config().c_str(), stdout);
+      return 0;
     } else if (arg == "--version") {
       std::printf("plant-agent %s\n", PLANT_VERSION);
       return 0;

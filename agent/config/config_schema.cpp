@@ -497,10 +497,10 @@ void schema::define_sections() {
   spool.help = "The on-disk spool: messages survive broker outages and restarts.";
   spool.check = check_spool;
   spool.keys = {
-      make_key("enabled", vt::boolean).def("true").describe("false = messages are lost while the broker is away.")
+      make_key("enabled", vt::boolean).def("true").describe("false = unacknowledged messages live only in memory (queue_max_messages), lost on restart.")
           .stored(store<&spool_section::enabled>),
       make_key("sync", vt::choice).def(quoted("batch")).one_of({"always", "batch", "never"})
-          .describe("always = fsync every message, batch = every sync_interval, never = leave it to the OS.")
+          .describe("always = fdatasync before each message is published, batch = at most every sync_interval, never = leave it to the OS.")
           .stored(store<&spool_section::sync>),
       make_key("sync_interval", vt::duration).def(quoted("50ms")).range("1ms", "10s")
           .describe("Group-commit interval for sync = \"batch\".").stored(store<&spool_section::sync_interval>),
@@ -512,7 +512,7 @@ void schema::define_sections() {
       make_key("segment_bytes", vt::size).def(quoted("16MiB")).range("4KiB", "1GiB")
           .describe("Size of one spool file; at most max_bytes.").stored(store<&spool_section::segment_bytes>),
       make_key("backfill_share", vt::number).def("0.5").range("0.05", "1.0")
-          .describe("Share of publishing spent on spooled messages while live ones wait.")
+          .describe("Share of the in-flight window the backlog may use after an outage; live messages always get the rest.")
           .stored(store<&spool_section::backfill_share>),
   };
 
