@@ -60,22 +60,6 @@ bool split_host_port(const std::string& url, std::string& host, std::string& por
   return !host.empty();
 }
 
-// OpenSSL 3 reports "C0D66F37777F0000:error:0A000086:SSL routines:<function>:<reason>:<file>:<line>:"
-// plus a line end; the reason is what a technician can act on.
-std::string tls_reason(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.find(":error:") == std::string::npos) return text;
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  while (fields.size() < 7) {
-    const std::size_t colon = text.find(':', start);
-    fields.push_back(text.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return fields.size() >= 6 && !fields[5].empty() ? fields[5] : text;
-}
-
 }  // namespace
 
 std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout) {
@@ -122,8 +106,7 @@ std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout)
   return reason;
 }
 
-std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url,
-                                    const std::string& tls_error) {
+std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url) {
   // 1..5 are MQTT 3.1.1 CONNACK refusals: the network is fine, the broker said no.
   switch (return_code) {
     case 1: return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
@@ -137,10 +120,8 @@ std::string explain_connect_failure(int return_code, const std::string& paho_mes
   if (return_code != -1 && !paho_message.empty()) return paho_message;
   const std::string network = probe_tcp(url, std::chrono::milliseconds(2000));
   if (!network.empty()) return network;
-  if (url.rfind("ssl://", 0) == 0) {
-    const std::string reason = tls_reason(tls_error);
-    return reason.empty() ? "TLS handshake failed" : "TLS handshake failed: " + reason;
-  }
+  // Paho C++ 1.2 cannot safely report OpenSSL's reason (see the TLS options), so say what to check.
+  if (url.rfind("ssl://", 0) == 0) return "TLS handshake failed (check --ca-file, or --cert-file/--key-file)";
   // Paho's wording here ("TCP connect completion failure") names no cause;
   // the usual one is a TLS-only port reached with tcp://.
   return "the server accepted TCP but not the MQTT handshake (for a TLS port use ssl://)";
@@ -264,12 +245,7 @@ struct broker_subscriber::impl {
 
   void on_connect_failed(int rc, const std::string& message) {
     if (closing) return;  // no probe while shutting down: it would only delay the exit
-    std::string tls;
-    {
-      std::lock_guard<std::mutex> lock(tls_mutex);
-      tls = tls_error;
-    }
-    const std::string reason = explain_connect_failure(rc, message, settings.url, tls);
+    const std::string reason = explain_connect_failure(rc, message, settings.url);
     if (!closing && events.connect_failed) events.connect_failed(reason);
   }
 
@@ -283,8 +259,6 @@ struct broker_subscriber::impl {
   subscriber_events events;
   std::atomic<bool> closing{false};
   std::atomic<int> in_flight{0};
-  std::mutex tls_mutex;
-  std::string tls_error;
   mqtt::ssl_options ssl_options;
   mqtt::connect_options options;
   connect_listener conn_listener{*this};
@@ -310,10 +284,6 @@ broker_subscriber::~broker_subscriber() {
 }
 
 void broker_subscriber::connect() {
-  {
-    std::lock_guard<std::mutex> lock(impl_->tls_mutex);
-    impl_->tls_error.clear();
-  }
   try {
     impl_->client->connect(impl_->options, nullptr, impl_->conn_listener);
   } catch (const mqtt::exception& e) {

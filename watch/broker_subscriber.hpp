@@ -65,7 +65,6 @@ std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout)
 
 /// Paho's return code for a failed connect, as text (CONNACK refusals, or the
 /// network reason found by probe_tcp).
-std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url,
-                                    const std::string& tls_error);
+std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url);
 
 }  // namespace plant::watch

@@ -17,7 +17,7 @@
 #include "watch/broker_subscriber.hpp"
 #include "watch/message_processor.hpp"
 #include "watch/message_queue.hpp"
-#include "watch/reconnect_backoff.hpp"
+#include "agent/core/backoff.hpp"
 #include "watch/shortage_board.hpp"
 
 namespace plant::watch {
@@ -58,7 +58,9 @@ struct watch_session::state {
         reconnect_timer(io),
         queue(queue_max_messages, queue_max_bytes),
         processor(settings_for(options)),
-        backoff(std::chrono::seconds(1), std::chrono::seconds(30)) {}
+        // Jittered: many ops sessions reconnecting after a broker restart spread out.
+        backoff(std::chrono::seconds(1), std::chrono::seconds(30),
+                static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
 
   static bool table_mode(const watch_options& o) { return !o.json && !o.audit && !o.shortages; }
 
@@ -288,7 +290,7 @@ struct watch_session::state {
   boost::asio::steady_timer reconnect_timer;
   message_queue queue;
   message_processor processor;
-  reconnect_backoff backoff;
+  plant::backoff backoff;
   std::set<std::string> reported_reasons;  // connect failures already printed since the last success
   bool had_trouble = false;
   bool stopping = false;

@@ -28,14 +28,6 @@ const std::string busy_simulator =
     "[[source.simulator]]\nname = \"sim\"\nseed = 3\nlines = 10\nmaterials = 40\nsample_interval = \"1s\"\n"
     "speed = 20.0\n";
 
-std::vector<std::string> of_kind(const watch_process& watch, const std::string& kind) {
-  std::vector<std::string> found;
-  for (const auto& line : watch.json()) {
-    if (json_string(line, "kind") == kind) found.push_back(line);
-  }
-  return found;
-}
-
 std::uint64_t spool_bytes(const std::string& state_dir) {
   std::uint64_t total = 0;
   std::error_code ec;
@@ -59,7 +51,7 @@ std::vector<fs::path> segments(const std::string& state_dir) {
 // reports an empty backlog: the agent has delivered everything. Older lines
 // (from before an outage) and Last Wills (which carry no backlog) do not count.
 bool drained_after(const watch_process& watch, std::size_t skip) {
-  auto statuses = of_kind(watch, "status");
+  auto statuses = watch.of_kind("status");
   if (statuses.size() <= skip) return false;
   const std::string& last = statuses.back();
   if (json_string(last, "state") != "online") return false;
@@ -73,7 +65,7 @@ std::string finish_and_audit(agent_process& agent, watch_process& watch, const s
   EXPECT_TRUE(stopped.success()) << stopped.describe() << agent.log();
   EXPECT_TRUE(wait_until(
       [&] {
-        auto statuses = of_kind(watch, "status");
+        auto statuses = watch.of_kind("status");
         return !statuses.empty() && json_string(statuses.back(), "state") == "offline";
       },
       20s));
@@ -102,7 +94,7 @@ TEST(durability, kill_9_at_random_moments_loses_nothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms(random)));
     agent.process().kill9();
   }
-  std::size_t statuses_before = of_kind(watch, "status").size();
+  std::size_t statuses_before = watch.of_kind("status").size();
   agent_process last(dir, "agent-last", config);
   ASSERT_TRUE(last.start());
   ASSERT_TRUE(last.wait_for_log("connected to", 10s));
@@ -158,19 +150,19 @@ TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
                                         "publish_interval = \"50ms\"\nmax_batch = 100\nmax_inflight = 16\n",
                                         busy_simulator));
   ASSERT_TRUE(agent.start());
-  PLANT_ASSERT_EVENTUALLY(of_kind(watch, "telemetry").size() >= 5, 20s) << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 5, 20s) << agent.log();
 
   uplink.down();
   ASSERT_TRUE(agent.wait_for_log("cannot reach", 10s));
   // Wait for a real backlog on disk: a few hundred KiB of sealed messages.
   PLANT_ASSERT_EVENTUALLY(spool_bytes(state) > 400 * 1024, 60s) << agent.log();
-  std::size_t statuses_before = of_kind(watch, "status").size();
+  std::size_t statuses_before = watch.of_kind("status").size();
   ASSERT_TRUE(uplink.up());
   PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 120s) << agent.log();
 
   // Live messages (sealed after the reconnect) went out during the drain, so
   // some arrived before the last replayed one did.
-  auto telemetry = of_kind(watch, "telemetry");
+  auto telemetry = watch.of_kind("telemetry");
   std::size_t last_replayed = 0, first_live_after_outage = telemetry.size();
   bool seen_replayed = false;
   for (std::size_t i = 0; i < telemetry.size(); ++i) {
@@ -274,7 +266,7 @@ TEST_P(damaged_spool, the_agent_starts_and_delivers_every_intact_record) {
   }
   // 3. Start with the broker up: the agent must start and deliver what is intact.
   ASSERT_TRUE(broker.start());
-  std::size_t statuses_before = of_kind(watch, "status").size();
+  std::size_t statuses_before = watch.of_kind("status").size();
   agent_process agent(dir, "agent", config);
   ASSERT_TRUE(agent.start());
   ASSERT_TRUE(agent.wait_for_log("connected to", 15s));
@@ -310,7 +302,7 @@ TEST(durability, a_bounded_spool_stays_bounded_and_reports_exactly_what_it_dropp
                                         "publish_interval = \"20ms\"\nmax_batch = 100\nqueue_max_messages = 50\n",
                                         busy_simulator + "\n[spool]\nmax_bytes = \"256KiB\"\nsegment_bytes = \"32KiB\"\n"));
   ASSERT_TRUE(agent.start());
-  PLANT_ASSERT_EVENTUALLY(of_kind(watch, "telemetry").size() >= 3, 20s) << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 3, 20s) << agent.log();
   ASSERT_TRUE(broker.stop());
   // The bound holds at every look while data keeps coming and old data is dropped.
   std::uint64_t largest = 0;
@@ -327,7 +319,7 @@ TEST(durability, a_bounded_spool_stays_bounded_and_reports_exactly_what_it_dropp
     std::this_thread::sleep_for(20ms);  // sampling the directory over a second, not waiting for anything
   }
   EXPECT_LE(largest, max_bytes + segment_bytes) << "spool directory over its bound";
-  std::size_t statuses_before = of_kind(watch, "status").size();
+  std::size_t statuses_before = watch.of_kind("status").size();
   ASSERT_TRUE(broker.start());
   PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 60s) << agent.log();
   std::string audit = finish_and_audit(agent, watch, "gw-b");

@@ -16,14 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> lines_of_kind(const watch_process& watch, const std::string& kind) {
-  std::vector<std::string> found;
-  for (const auto& line : watch.json()) {
-    if (json_string(line, "kind") == kind) found.push_back(line);
-  }
-  return found;
-}
-
 const std::string simulator_section =
     "[[source.simulator]]\nname = \"sim\"\nseed = 7\nlines = 3\nmaterials = 8\nsample_interval = \"1s\"\n"
     "speed = 10.0\n";
@@ -39,8 +31,8 @@ TEST(end_to_end, simulated_line_states_and_stock_levels_arrive_decoded) {
                                         "publish_interval = \"200ms\"\n", simulator_section));
   ASSERT_TRUE(agent.start());
 
-  PLANT_ASSERT_EVENTUALLY(lines_of_kind(watch, "telemetry").size() >= 5, 20s) << agent.log() << watch.errors();
-  auto telemetry = lines_of_kind(watch, "telemetry");
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 5, 20s) << agent.log() << watch.errors();
+  auto telemetry = watch.of_kind("telemetry");
   std::set<std::string> materials_seen;
   std::int64_t previous_seq = -1;
   for (const auto& line : telemetry) {
@@ -69,11 +61,11 @@ TEST(end_to_end, simulated_line_states_and_stock_levels_arrive_decoded) {
   EXPECT_NE(last.find("\"unit\":\"kg\""), std::string::npos) << last;
 
   // The retained birth says online; a clean stop says offline.
-  PLANT_ASSERT_EVENTUALLY(!lines_of_kind(watch, "status").empty(), 10s);
-  EXPECT_EQ(json_string(lines_of_kind(watch, "status").front(), "state"), "online");
+  PLANT_ASSERT_EVENTUALLY(!watch.of_kind("status").empty(), 10s);
+  EXPECT_EQ(json_string(watch.of_kind("status").front(), "state"), "online");
   auto stopped = agent.process().terminate_and_wait(10s);
   EXPECT_TRUE(stopped.success()) << stopped.describe() << agent.log();
-  PLANT_ASSERT_EVENTUALLY(json_string(lines_of_kind(watch, "status").back(), "state") == "offline", 10s)
+  PLANT_ASSERT_EVENTUALLY(json_string(watch.of_kind("status").back(), "state") == "offline", 10s)
       << watch.output();
   EXPECT_NE(agent.log().find("stopped"), std::string::npos);
 }
@@ -104,9 +96,9 @@ TEST(end_to_end, csv_drop_is_published_with_its_own_timestamps_and_bad_rows_are_
                          "screws-m6,500,pcs,B-07,1763625600\n"));
   ASSERT_EQ(::rename(dir.file("export.tmp").c_str(), (drop + "/export.csv").c_str()), 0);
 
-  PLANT_ASSERT_EVENTUALLY(lines_of_kind(watch, "telemetry").size() >= 1, 15s) << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 1, 15s) << agent.log();
   std::string all;
-  for (const auto& line : lines_of_kind(watch, "telemetry")) all += line;
+  for (const auto& line : watch.of_kind("telemetry")) all += line;
   EXPECT_NE(all.find("\"material\":\"resin-pellets\",\"quantity\":1234.5,\"unit\":\"kg\",\"location\":\"A-01\""),
             std::string::npos)
       << all;
@@ -134,19 +126,19 @@ TEST(end_to_end, broker_restart_loses_nothing_for_a_persistent_watch_session) {
                       agent_config_text("gw-r", "site-r", dir.file("state"), broker.url(),
                                         "publish_interval = \"100ms\"\n", simulator_section));
   ASSERT_TRUE(agent.start());
-  PLANT_ASSERT_EVENTUALLY(lines_of_kind(watch, "telemetry").size() >= 5, 20s) << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 5, 20s) << agent.log();
 
   ASSERT_TRUE(broker.stop());
   ASSERT_TRUE(agent.wait_for_log("cannot reach", 10s));
-  std::size_t before_outage = lines_of_kind(watch, "telemetry").size();
+  std::size_t before_outage = watch.of_kind("telemetry").size();
   // The agent keeps sealing messages into its spool while the broker is away.
   ASSERT_TRUE(wait_until([&] { return agent.log().find("attempt 1)") != std::string::npos; }, 10s));
   ASSERT_TRUE(broker.start());
-  PLANT_ASSERT_EVENTUALLY(lines_of_kind(watch, "telemetry").size() >= before_outage + 20, 30s) << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= before_outage + 20, 30s) << agent.log();
 
   auto stopped = agent.process().terminate_and_wait(15s);
   EXPECT_TRUE(stopped.success()) << stopped.describe();
-  PLANT_ASSERT_EVENTUALLY(json_string(lines_of_kind(watch, "status").back(), "state") == "offline", 15s);
+  PLANT_ASSERT_EVENTUALLY(json_string(watch.of_kind("status").back(), "state") == "offline", 15s);
   ASSERT_TRUE(watch.process().signal(SIGINT));
   ASSERT_TRUE(watch.process().wait(10s).has_value());
   std::string audit = watch.audit_line("gw-r");
@@ -167,12 +159,12 @@ TEST(end_to_end, a_killed_agent_is_marked_offline_by_its_last_will) {
   watch_process watch(dir, "watch");
   ASSERT_TRUE(watch.start(broker.url(), {"--json", "--topic", "plant/v1/+/+/status", "--duration", "60s"}));
   // The retained birth arrives first.
-  PLANT_ASSERT_EVENTUALLY(!lines_of_kind(watch, "status").empty(), 10s) << watch.errors();
-  EXPECT_EQ(json_string(lines_of_kind(watch, "status").front(), "state"), "online");
+  PLANT_ASSERT_EVENTUALLY(!watch.of_kind("status").empty(), 10s) << watch.errors();
+  EXPECT_EQ(json_string(watch.of_kind("status").front(), "state"), "online");
   agent.process().kill9();
-  PLANT_ASSERT_EVENTUALLY(json_string(lines_of_kind(watch, "status").back(), "state") == "offline", 15s)
+  PLANT_ASSERT_EVENTUALLY(json_string(watch.of_kind("status").back(), "state") == "offline", 15s)
       << watch.output();
-  EXPECT_EQ(json_string(lines_of_kind(watch, "status").back(), "reason"), "connection_lost");
+  EXPECT_EQ(json_string(watch.of_kind("status").back(), "reason"), "connection_lost");
 }
 
 }  // namespace

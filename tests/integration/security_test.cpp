@@ -22,12 +22,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
   return count;
 }
 
-std::size_t telemetry_count(const watch_process& watch) {
-  std::size_t count = 0;
-  for (const auto& line : watch.json()) count += json_string(line, "kind") == "telemetry" ? 1 : 0;
-  return count;
-}
-
 class tls_test : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(pki.generate(dir.path())); }
@@ -49,7 +43,7 @@ TEST_F(tls_test, server_certificate_is_verified_against_ca_file) {
                                         simulator_section));
   ASSERT_TRUE(agent.start());
   ASSERT_TRUE(agent.wait_for_log("connected to ssl://", 15s));
-  PLANT_ASSERT_EVENTUALLY(telemetry_count(watch) >= 2, 15s) << watch.errors() << agent.log();
+  PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 2, 15s) << watch.errors() << agent.log();
 }
 
 TEST_F(tls_test, a_server_certificate_from_another_ca_is_refused) {

@@ -79,8 +79,8 @@ std::vector<edge::shortage_alert> expected_alerts(const std::string& csv) {
 
 std::vector<std::string> alert_lines(const watch_process& watch) {
   std::vector<std::string> found;
-  for (const auto& line : watch.json()) {
-    if (json_string(line, "kind") == "alert" && json_bool(line, "retained") == false) found.push_back(line);
+  for (const auto& line : watch.of_kind("alert")) {
+    if (json_bool(line, "retained") == false) found.push_back(line);
   }
   return found;
 }

@@ -47,6 +47,14 @@ testing::AssertionResult watch_process::start(const std::string& url, const std:
 
 std::vector<std::string> watch_process::json() const { return json_lines(output()); }
 
+std::vector<std::string> watch_process::of_kind(const std::string& kind) const {
+  std::vector<std::string> found;
+  for (const auto& line : json()) {
+    if (json_string(line, "kind") == kind) found.push_back(line);
+  }
+  return found;
+}
+
 std::string watch_process::audit_line(const std::string& agent) const {
   for (const auto& line : json()) {
     if (line.rfind("{\"audit\":", 0) == 0 && json_string(line, "agent") == agent) return line;

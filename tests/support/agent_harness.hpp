@@ -48,6 +48,8 @@ class watch_process {
   child_process& process() { return process_; }
   /// The JSON lines printed so far.
   std::vector<std::string> json() const;
+  /// The JSON lines printed so far whose "kind" is `kind` (telemetry, status, alert).
+  std::vector<std::string> of_kind(const std::string& kind) const;
   /// The `{"audit":...}` line for `agent`, empty when not (yet) printed.
   std::string audit_line(const std::string& agent) const;
 

@@ -34,10 +34,10 @@ struct unlistened_port {
 };
 
 TEST(watch_connect_failure, connack_refusals_are_named) {
-  EXPECT_EQ(explain_connect_failure(4, "", "tcp://127.0.0.1:1", ""), "bad user name or password");
-  EXPECT_EQ(explain_connect_failure(5, "", "tcp://127.0.0.1:1", ""),
+  EXPECT_EQ(explain_connect_failure(4, "", "tcp://127.0.0.1:1"), "bad user name or password");
+  EXPECT_EQ(explain_connect_failure(5, "", "tcp://127.0.0.1:1"),
             "not authorized (check the user name, password file or client certificate)");
-  EXPECT_EQ(explain_connect_failure(2, "", "tcp://127.0.0.1:1", ""), "the broker rejected the client id");
+  EXPECT_EQ(explain_connect_failure(2, "", "tcp://127.0.0.1:1"), "the broker rejected the client id");
 }
 
 TEST(watch_connect_failure, network_reason_comes_from_a_probe) {
@@ -45,7 +45,7 @@ TEST(watch_connect_failure, network_reason_comes_from_a_probe) {
   ASSERT_NE(p.port, 0);
   const std::string url = "tcp://127.0.0.1:" + std::to_string(p.port);
   EXPECT_EQ(probe_tcp(url, milliseconds(1000)), "Connection refused");
-  EXPECT_EQ(explain_connect_failure(-1, "TCP/TLS connect failure", url, ""), "Connection refused");
+  EXPECT_EQ(explain_connect_failure(-1, "TCP/TLS connect failure", url), "Connection refused");
 }
 
 TEST(watch_connect_failure, reachable_server_that_fails_tls_or_mqtt) {
@@ -59,12 +59,9 @@ TEST(watch_connect_failure, reachable_server_that_fails_tls_or_mqtt) {
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
   const std::string port = std::to_string(ntohs(a.sin_port));
   EXPECT_EQ(probe_tcp("tcp://127.0.0.1:" + port, milliseconds(1000)), "");
-  EXPECT_EQ(explain_connect_failure(-1, "", "ssl://127.0.0.1:" + port,
-                                    "C0D66F37777F0000:error:0A000086:SSL routines:tls_post_process_server_certificate:"
-                                    "certificate verify failed:../ssl/statem/statem_clnt.c:1889:\n"),
-            "TLS handshake failed: certificate verify failed");
-  EXPECT_EQ(explain_connect_failure(-1, "", "ssl://127.0.0.1:" + port, ""), "TLS handshake failed");
-  EXPECT_EQ(explain_connect_failure(-1, "TCP connect completion failure", "tcp://127.0.0.1:" + port, ""),
+  EXPECT_EQ(explain_connect_failure(-1, "", "ssl://127.0.0.1:" + port),
+            "TLS handshake failed (check --ca-file, or --cert-file/--key-file)");
+  EXPECT_EQ(explain_connect_failure(-1, "TCP connect completion failure", "tcp://127.0.0.1:" + port),
             "the server accepted TCP but not the MQTT handshake (for a TLS port use ssl://)");
   ::close(listener);
 }

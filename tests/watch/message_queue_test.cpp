@@ -7,7 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "watch/reconnect_backoff.hpp"
 
 namespace plant::watch {
 namespace {
@@ -68,16 +67,6 @@ TEST(watch_message_queue, keeps_order_across_threads) {
   ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)].topic, std::to_string(i));
   EXPECT_EQ(q.dropped(), 0u);
-}
-
-TEST(watch_reconnect_backoff, doubles_to_the_cap_and_resets) {
-  using std::chrono::milliseconds;
-  reconnect_backoff b(milliseconds(1000), milliseconds(30000));
-  std::vector<long> delays;
-  for (int i = 0; i < 7; ++i) delays.push_back(static_cast<long>(b.next().count()));
-  EXPECT_EQ(delays, (std::vector<long>{1000, 2000, 4000, 8000, 16000, 30000, 30000}));
-  b.reset();
-  EXPECT_EQ(b.next(), milliseconds(1000));
 }
 
 }  // namespace
