@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/app/health_endpoint.hpp"
+#include "agent/app/metrics_text.hpp"
 #include "agent/app/systemd_notify.hpp"
 #include "agent/app/telemetry_pipeline.hpp"
 #include "agent/config/config_loader.hpp"
@@ -165,7 +167,6 @@ void application::start_transport() {
       io_, *outbox_, encoding::envelope_identity{config_.agent.id, config_.agent.site}, config_.mqtt.max_batch,
       config_.mqtt.publish_interval);
   pipeline_->start();
-  publisher_->start();
 }
 
 void application::start_sources() {
@@ -188,6 +189,50 @@ void application::start_shortage_detection() {
     if (!alerts.empty()) publish_alerts(alerts);
   });
   log_.info("shortage detection on for " + std::to_string(config_.materials.size()) + " materials");
+}
+
+void application::start_health() {
+  if (config_.health.listen.empty()) return;
+  health_endpoint_options options;
+  options.listen = config_.health.listen;
+  health_ = std::make_unique<health_endpoint>(io_, options, [this] { return health_now(); });
+  auto result = health_->start();
+  if (!result.ok()) throw startup_error(result.message);
+}
+
+health_snapshot application::health_now() const {
+  health_snapshot s;
+  s.version = PLANT_VERSION;
+  s.agent = config_.agent.id;
+  s.site = config_.agent.site;
+  s.config_hash = config_.hash;
+  s.started_at_ms = started_at_;
+
+  s.broker_url = publisher_->url();
+  s.connected = publisher_->connected();
+  s.broker_error = publisher_->last_error();
+  s.reconnects = publisher_->reconnects();
+
+  s.samples_in = pipeline_->samples_in();
+  s.messages = outbox_->counters();
+  s.ack_latency = outbox_->ack_latency();
+  s.backlog_messages = outbox_->backlog_messages();
+  s.backlog_bytes = outbox_->backlog_bytes();
+  if (auto oldest = outbox_->oldest_unacked()) {
+    s.backlog_oldest_age_ms = std::max<epoch_ms>(0, sources::wall_clock_ms() - *oldest);
+  }
+  s.max_backlog_age = config_.health.max_backlog_age;
+
+  s.spool_enabled = config_.spool.enabled;
+  s.spool_healthy = spool_ && spool_->healthy();
+  s.spool_error = !spool_problem_.empty() ? spool_problem_ : outbox_->spool_error();
+  s.spool_bytes = spool_ ? spool_->disk_bytes() : 0;
+  s.dropped = outbox_->dropped().count();
+  s.corrupted = outbox_->corrupted().count();
+
+  for (const auto& source : sources_) s.sources.push_back(source->stats());
+  s.log_suppressed = log::suppressed_total();
+  return s;
 }
 
 void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
@@ -344,6 +389,7 @@ void application::reload() {
                     next.mqtt.ca_file != config_.mqtt.ca_file || next.mqtt.cert_file != config_.mqtt.cert_file ||
                     next.mqtt.key_file != config_.mqtt.key_file || next.mqtt.topic_prefix != config_.mqtt.topic_prefix,
                 "the MQTT connection (mqtt.url, credentials, TLS files, topic_prefix)");
+  needs_restart(next.health.listen != config_.health.listen, "health.listen");
   needs_restart(next.spool.enabled != config_.spool.enabled || next.spool.sync != config_.spool.sync ||
                     next.spool.max_bytes != config_.spool.max_bytes ||
                     next.spool.segment_bytes != config_.spool.segment_bytes,
@@ -356,6 +402,7 @@ void application::reload() {
   next.mqtt.client_id = config_.mqtt.client_id;
   next.mqtt.topic_prefix = config_.mqtt.topic_prefix;
   next.spool = config_.spool;
+  next.health.listen = config_.health.listen;
 
   stop_sources();
   pipeline_->seal_now();
@@ -381,6 +428,7 @@ void application::begin_shutdown() {
   systemd::stopping();
   log_.info("stopping: flushing queued messages (at most " + std::to_string(config_.mqtt.shutdown_timeout.count()) +
             " ms)");
+  if (health_) health_->stop();
   stop_sources();
   pipeline_->stop();
   heartbeat_timer_.cancel();
@@ -418,10 +466,18 @@ int application::run() {
   started_at_ = sources::wall_clock_ms();
   log_.info(std::string("plant-agent ") + PLANT_VERSION + " starting: agent " + config_.agent.id + " at site " +
             config_.agent.site + ", config " + config_path_ + " (hash " + config_.hash + ")");
+  // Bound first, so a taken port fails the start before anything connects or
+  // spawns threads (a started MQTT client does not unwind cleanly); it answers
+  // only once the loop runs, after the sources have started.
+  start_health();
   open_spool();
   start_transport();
   start_shortage_detection();
   start_sources();
+  // Connect last: everything that can fail at start-up has been created, and a
+  // Paho client destroyed in the middle of a connect (an exception unwinding)
+  // crashes inside the library. Nothing is lost meanwhile: the spool takes it.
+  publisher_->start();
   signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     on_signal(signal_number);

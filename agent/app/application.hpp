@@ -1,7 +1,8 @@
 #pragma once
-/// The daemon: one io_context thread owns all state. Start order: spool
-/// recovery, MQTT, outbox, pipeline, sources, then READY. Stop order: sources,
-/// last batch, bounded flush, offline status, disconnect, final fdatasync.
+/// The daemon: one io_context thread owns all state. Start order: health
+/// listener bound (if health.listen), spool recovery, MQTT, outbox, pipeline,
+/// sources, then READY. Stop order: health listener, sources, last batch,
+/// bounded flush, offline status, disconnect, final fdatasync.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,8 @@ struct shortage_alert;
 namespace plant::app {
 
 class telemetry_pipeline;
+class health_endpoint;
+struct health_snapshot;
 
 /// Thrown for start-up errors; main() prints the message and exits non-zero.
 class startup_error : public std::runtime_error {
@@ -56,6 +59,8 @@ class application {
   void start_transport();
   void start_sources();
   void start_shortage_detection();
+  void start_health();
+  health_snapshot health_now() const;
   void publish_alerts(std::vector<edge::shortage_alert>& alerts);
   void stop_sources();
   void on_connected();
@@ -93,9 +98,9 @@ class application {
   std::unique_ptr<telemetry_pipeline> pipeline_;
   std::vector<std::unique_ptr<sources::polled_source>> sources_;
   std::unique_ptr<edge::shortage_detector> detector_;
+  std::unique_ptr<health_endpoint> health_;  ///< null unless health.listen is set
   bool shutting_down_ = false;
   bool status_due_ = false;  ///< publish a status at the next housekeeping tick (after alerts)
-  std::string last_error_;
 };
 
 }  // namespace plant::app

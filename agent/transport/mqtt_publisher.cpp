@@ -178,7 +178,6 @@ void mqtt_publisher::on_connect_deadline(std::uint32_t attempt) {
   // Paho never reported back on this attempt: abandon that client object (its
   // late callbacks carry a stale attempt number) and start over with a new one.
   connecting_ = false;
-  ++abandoned_clients_;
   log_.warn("connect attempt to " + options_.url + " did not finish within " +
             std::to_string(options_.connect_timeout.count() + 2000) + " ms; starting a fresh client");
   try {

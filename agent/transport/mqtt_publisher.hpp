@@ -88,7 +88,6 @@ class mqtt_publisher final : public message_publisher {
   // attempt has our own deadline too.
   boost::asio::steady_timer connect_deadline_;
   std::uint32_t connect_attempt_ = 0;
-  std::uint64_t abandoned_clients_ = 0;
   static constexpr std::size_t max_abandoned_clients = 4;
   std::vector<std::unique_ptr<mqtt::async_client>> abandoned_;
   backoff backoff_;

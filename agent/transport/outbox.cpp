@@ -12,6 +12,22 @@
 
 namespace plant::transport {
 
+void latency_histogram::observe(std::chrono::microseconds latency) {
+  const std::uint64_t us = latency.count() > 0 ? static_cast<std::uint64_t>(latency.count()) : 0;
+  std::size_t bucket = 0;
+  // Bounds are inclusive ("le"): exactly 1 ms belongs to the 1 ms bucket.
+  while (bucket < bounds_ms.size() && us > std::uint64_t{bounds_ms[bucket]} * 1000) ++bucket;
+  ++per_bucket_[bucket];
+  ++count_;
+  sum_us_ += us;
+}
+
+std::uint64_t latency_histogram::cumulative(std::size_t bucket) const {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i <= bucket && i < per_bucket_.size(); ++i) total += per_bucket_[i];
+  return total;
+}
+
 outbox::outbox(boost::asio::io_context& io, outbox_options options, spool::spool* spool,
                message_publisher& publisher, encoding::topic_set topics)
     : io_(io),
@@ -37,7 +53,6 @@ void outbox::resume_after_recovery(const spool::recovery_report& report) {
   backlog_cursor_ = report.acked_through + 1;
   backlog_end_ = next_seq_;
   durable_seq_ = next_seq_ - 1;
-  last_appended_seq_ = next_seq_ - 1;
 }
 
 void outbox::submit(encoding::stream stream, std::string payload, epoch_ms created_at) {
@@ -62,7 +77,6 @@ void outbox::submit(encoding::stream stream, std::string payload, epoch_ms creat
                    spool_->last_error() + "; keeping messages in memory until the spool recovers");
     } else {
       message.on_disk = true;
-      last_appended_seq_ = message.seq;
       unsynced_appends_ = true;
       // Cheap while within bounds; checking at every append is what keeps the
       // directory within max_bytes plus one segment at any ingest rate.
@@ -133,6 +147,7 @@ void outbox::send(queued_message message, bool from_backlog) {
     ++counters_.replayed;
   }
   const std::string& topic = encoding::topic_for(topics_, message.stream);
+  const auto handed_over_at = std::chrono::steady_clock::now();
   if (!publisher_.publish(topic, std::move(bytes), options_.qos, encoding::retained(message.stream), message.seq)) {
     ++counters_.publish_errors;
     // Not handed over: keep it where a reconnect will find it.
@@ -147,6 +162,7 @@ void outbox::send(queued_message message, bool from_backlog) {
   ++counters_.published;
   if (from_backlog) ++backlog_in_flight_;
   message.from_backlog = from_backlog;
+  message.sent_at = handed_over_at;
   auto seq = message.seq;
   in_flight_.emplace(seq, std::move(message));
 }
@@ -241,6 +257,8 @@ void outbox::on_delivered(std::uint64_t seq) {
   auto found = in_flight_.find(seq);
   if (found == in_flight_.end()) return;
   if (found->second.from_backlog && backlog_in_flight_ > 0) --backlog_in_flight_;
+  ack_latency_.observe(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                             found->second.sent_at));
   in_flight_.erase(found);
   ++counters_.acked;
   if (spool_) {
@@ -315,9 +333,12 @@ void outbox::request_sync() {
   unsynced_appends_ = false;
   unsynced_acks_ = false;
   std::weak_ptr<bool> alive = alive_;
-  spool_->request_sync([this, alive](std::uint64_t durable) {
+  // The io_context by its own reference, not through `this`: the spool's final
+  // sync may run this callback after the outbox is gone.
+  boost::asio::io_context& io = io_;
+  spool_->request_sync([this, &io, alive](std::uint64_t durable) {
     // Runs on the spool's sync thread: hop back onto the loop.
-    boost::asio::post(io_, [this, alive, durable] {
+    boost::asio::post(io, [this, alive, durable] {
       if (alive.lock()) on_synced(durable);
     });
   });

@@ -6,6 +6,8 @@
 /// gives up on. It runs on the event-loop thread only.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -47,6 +49,29 @@ struct outbox_counters {
   std::uint64_t spool_write_errors = 0;
 };
 
+/// Publish-to-acknowledgement latency in fixed buckets, as a Prometheus histogram exposes it.
+class latency_histogram {
+ public:
+  /// Upper bounds of the finite buckets in milliseconds; a last +Inf bucket follows them.
+  static constexpr std::array<std::uint32_t, 13> bounds_ms{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+  /// Number of buckets including +Inf.
+  static constexpr std::size_t buckets = bounds_ms.size() + 1;
+
+  /// Counts one latency (negative ones count as zero).
+  void observe(std::chrono::microseconds latency);
+  /// Observations <= bounds_ms[bucket]; for bucket == bounds_ms.size() (+Inf), all of them.
+  std::uint64_t cumulative(std::size_t bucket) const;
+  /// All observations.
+  std::uint64_t count() const { return count_; }
+  /// Sum of all observed latencies in microseconds.
+  std::uint64_t sum_us() const { return sum_us_; }
+
+ private:
+  std::array<std::uint64_t, buckets> per_bucket_{};
+  std::uint64_t count_ = 0;
+  std::uint64_t sum_us_ = 0;
+};
+
 class outbox {
  public:
   /// `spool` may be null (spool.enabled = false): messages then live in memory only.
@@ -79,6 +104,8 @@ class outbox {
   void flush_spool();
 
   const outbox_counters& counters() const { return counters_; }
+  /// Time from handing a message to the publisher to its acknowledgement (this connection's sends only).
+  const latency_histogram& ack_latency() const { return ack_latency_; }
   std::uint64_t backlog_messages() const;
   std::uint64_t backlog_bytes() const;
   std::optional<epoch_ms> oldest_unacked() const;
@@ -100,6 +127,7 @@ class outbox {
     bool on_disk = false;   ///< the spool holds it, so memory may forget it
     bool resend = false;    ///< published before; mark replayed when sent again
     bool from_backlog = false;  ///< in flight on the backlog's share of the window
+    std::chrono::steady_clock::time_point sent_at{};  ///< when handed to the publisher (in flight only)
   };
 
   void pump();
@@ -133,6 +161,7 @@ class outbox {
   spool::seq_ranges dropped_;
   spool::seq_ranges corrupted_;
   outbox_counters counters_;
+  latency_histogram ack_latency_;
 
   // Group commit state.
   boost::asio::steady_timer sync_timer_;
@@ -140,7 +169,6 @@ class outbox {
   bool unsynced_appends_ = false;
   bool unsynced_acks_ = false;
   std::uint64_t durable_seq_ = 0;
-  std::uint64_t last_appended_seq_ = 0;
 };
 
 }  // namespace plant::transport
