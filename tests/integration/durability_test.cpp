@@ -81,6 +81,7 @@ TEST(durability, kill_9_at_random_moments_loses_nothing) {
   watch_process watch(dir, "watch");
   ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-kill9",
                                          "--duration", "600s"}));
+  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-kill9", "plant/v1/#"), 10s) << broker.log_text();
   std::string config = agent_config_text("gw-k", "site-k", dir.file("state"), broker.url(),
                                          "publish_interval = \"50ms\"\nmax_batch = 200\n", busy_simulator);
   std::mt19937 random(20261122);
@@ -142,8 +143,8 @@ TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
   uplink_relay uplink(dir, broker.port());
   ASSERT_TRUE(uplink.up());
   watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--duration", "300s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.log_text().find("New client connected") != std::string::npos, 10s);
+  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--client-id", "outage-watch", "--duration", "300s"}));
+  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("outage-watch", "plant/v1/#"), 10s) << broker.log_text();
   std::string state = dir.file("state");
   agent_process agent(dir, "agent",
                       agent_config_text("gw-o", "site-o", state, uplink.url(),
@@ -216,7 +217,7 @@ TEST_P(damaged_spool, the_agent_starts_and_delivers_every_intact_record) {
   watch_process watch(dir, "watch");
   ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-damage",
                                          "--duration", "300s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.log_text().find("as audit-damage") != std::string::npos, 10s);
+  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-damage", "plant/v1/#"), 10s) << broker.log_text();
   ASSERT_TRUE(broker.stop());
   {
     agent_process filler(dir, "filler", config);
@@ -295,6 +296,7 @@ TEST(durability, a_bounded_spool_stays_bounded_and_reports_exactly_what_it_dropp
   watch_process watch(dir, "watch");
   ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-bounded",
                                          "--duration", "300s"}));
+  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-bounded", "plant/v1/#"), 10s) << broker.log_text();
   std::string state = dir.file("state");
   const std::uint64_t max_bytes = 256 * 1024, segment_bytes = 32 * 1024;
   agent_process agent(dir, "agent",

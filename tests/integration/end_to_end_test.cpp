@@ -122,6 +122,7 @@ TEST(end_to_end, broker_restart_loses_nothing_for_a_persistent_watch_session) {
   watch_process watch(dir, "watch");
   ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "ops-audit",
                                          "--duration", "120s"}));
+  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("ops-audit", "plant/v1/#"), 10s) << broker.log_text();
   agent_process agent(dir, "agent",
                       agent_config_text("gw-r", "site-r", dir.file("state"), broker.url(),
                                         "publish_interval = \"100ms\"\n", simulator_section));
