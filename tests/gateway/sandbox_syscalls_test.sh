@@ -150,8 +150,14 @@ outside=$(comm -23 "$work/used" "$work/allowed" | grep -vx execve || true)
 denied=$(comm -12 "$work/used" "$work/denied" || true)
 [ -z "$denied" ] || fail "system calls in SystemCallFilter=~$denied_spec: $(tr '\n' ' ' <<<"$denied")"
 
-socket_families=$(grep -oE '[0-9]+ socket\((AF_[A-Z0-9]+|PF_[A-Z0-9]+)' "$work/trace" | sed -E 's/.*\(//' | sort -u | tr '\n' ' ')
+# strace pads the pid column ("5711  socket(" but "12345 socket("), so any run of spaces.
+socket_families=$(grep -oE '^[0-9]+ +socket\((AF_[A-Z0-9]+|PF_[A-Z0-9]+)' "$work/trace" | sed -E 's/.*\(//' | sort -u | tr '\n' ' ' || true)
 echo "socket families used: $socket_families"
+# The agent must have opened its broker connection: an empty list means the check saw nothing.
+case " $socket_families " in
+  *" AF_INET "*) ;;
+  *) fail "no AF_INET socket in the trace: the family check would have checked nothing" ;;
+esac
 for family in $socket_families; do
   case " $families " in
     *" $family "*) ;;
