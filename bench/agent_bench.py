@@ -140,9 +140,10 @@ def audit_of(path, agent):
 
 
 def json_lines(path):
+    """The complete JSON lines of a file another process may still be writing."""
     with open(path) as f:
         for line in f:
-            if line.startswith("{"):
+            if line.startswith("{") and line.endswith("\n"):
                 yield json.loads(line)
 
 
