@@ -22,11 +22,26 @@ void sequence_audit::record(const std::string& site, const std::string& agent, c
   // Status messages carry what the agent itself gave up on; retained or not,
   // the ranges are facts, and a union makes repeats harmless.
   if (envelope.has_status()) {
-    for (const auto& r : envelope.status().dropped_ranges()) a.reported_dropped.insert_range(r.first(), r.last());
-    for (const auto& r : envelope.status().corrupted_ranges()) a.reported_corrupted.insert_range(r.first(), r.last());
+    // Forged or broken ranges (seq 0, reversed, past any real seq) would make the
+    // sums below overflow; they are counted and left out.
+    auto take = [&](const auto& ranges, seq_ranges& into) {
+      for (const auto& r : ranges) {
+        if (!plausible_seq(r.first()) || !plausible_seq(r.last()) || r.first() > r.last()) {
+          ++a.implausible;
+          continue;
+        }
+        into.add(r.first(), r.last());
+      }
+    };
+    take(envelope.status().dropped_ranges(), a.reported_dropped);
+    take(envelope.status().corrupted_ranges(), a.reported_corrupted);
   }
 
   if (retained || envelope.seq() == 0) return;
+  if (!plausible_seq(envelope.seq())) {
+    ++a.implausible;
+    return;
+  }
 
   ++a.received;
   if (envelope.replayed()) {
@@ -35,15 +50,15 @@ void sequence_audit::record(const std::string& site, const std::string& agent, c
     a.live_latency.record_us(received_at_us - envelope.created_at() * 1000);
   }
   switch (a.seqs.insert(envelope.seq())) {
-    case interval_set::insert_result::added:
+    case seq_ranges::insert_result::added:
       a.bytes += payload_bytes;
       if (envelope.has_telemetry()) {
         a.samples += static_cast<std::uint64_t>(envelope.telemetry().lines_size()) +
                      static_cast<std::uint64_t>(envelope.telemetry().stocks_size());
       }
       break;
-    case interval_set::insert_result::duplicate: ++a.duplicates; break;
-    case interval_set::insert_result::untracked: break;
+    case seq_ranges::insert_result::duplicate: ++a.duplicates; break;
+    case seq_ranges::insert_result::untracked: break;
   }
 }
 
@@ -61,11 +76,11 @@ namespace {
 // agent reported. Ranges that do not touch the window (older history a late
 // subscriber never expected) leave it alone.
 std::pair<std::uint64_t, std::uint64_t> audit_window(const agent_audit& a) {
-  std::uint64_t low = a.seqs.min(), high = a.seqs.max();
+  std::uint64_t low = *a.seqs.lowest(), high = *a.seqs.highest();
   bool widened = true;
   while (widened) {
     widened = false;
-    for (const interval_set* reported : {&a.reported_dropped, &a.reported_corrupted}) {
+    for (const seq_ranges* reported : {&a.reported_dropped, &a.reported_corrupted}) {
       for (const auto& [first, last] : reported->ranges()) {
         if (first < low && last + 1 >= low) {
           low = first;
@@ -91,15 +106,17 @@ std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ra
     bool truncated = false;
     auto missing = a.seqs.holes(max_missing_ranges, truncated);
     std::uint64_t gaps = a.seqs.hole_count();
+    const std::uint64_t first_seq = a.seqs.lowest().value_or(0);
+    const std::uint64_t last_seq = a.seqs.highest().value_or(0);
     if (!a.seqs.empty()) {
       auto [low, high] = audit_window(a);
-      if (low < a.seqs.min()) {
-        missing.insert(missing.begin(), {low, a.seqs.min() - 1});
-        gaps += a.seqs.min() - low;
+      if (low < first_seq) {
+        missing.insert(missing.begin(), {low, first_seq - 1});
+        gaps += first_seq - low;
       }
-      if (high > a.seqs.max()) {
-        missing.push_back({a.seqs.max() + 1, high});
-        gaps += high - a.seqs.max();
+      if (high > last_seq) {
+        missing.push_back({last_seq + 1, high});
+        gaps += high - last_seq;
       }
       if (missing.size() > max_missing_ranges) {
         missing.resize(max_missing_ranges);
@@ -110,19 +127,19 @@ std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ra
     w.field("agent", a.agent);
     w.field("site", a.site);
     w.field("received", a.received);
-    w.field("unique", a.seqs.size());
+    w.field("unique", a.seqs.count());
     w.field("duplicates", a.duplicates);
     w.field("gaps", gaps);
     w.key("missing").begin_array();
-    for (const auto& [first, last] : missing) w.begin_array().value(first).value(last).end_array();
+    for (const auto& range : missing) w.begin_array().value(range.first).value(range.last).end_array();
     w.end_array();
     w.field("replayed", a.replayed);
     w.field("samples", a.samples);
     w.field("bytes", a.bytes);
-    w.field("reported_dropped", a.reported_dropped.size());
-    w.field("reported_corrupted", a.reported_corrupted.size());
-    w.field("first_seq", a.seqs.min());
-    w.field("last_seq", a.seqs.max());
+    w.field("reported_dropped", a.reported_dropped.count());
+    w.field("reported_corrupted", a.reported_corrupted.count());
+    w.field("first_seq", first_seq);
+    w.field("last_seq", last_seq);
     w.key("live_latency_ms").begin_object();
     w.field("count", a.live_latency.count());
     w.field("p50", a.live_latency.percentile_ms(50));
@@ -131,7 +148,8 @@ std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ra
     w.end_object();
     // Extras go after the fixed keys so consumers of the documented shape are unaffected.
     if (truncated) w.field("missing_truncated", true);
-    if (a.seqs.untracked() > 0) w.field("untracked", a.seqs.untracked());
+    if (a.seqs.overflowed() > 0) w.field("untracked", a.seqs.overflowed());
+    if (a.implausible > 0) w.field("implausible", a.implausible);
     w.end_object().end_object();
     lines.push_back(w.take());
   }

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "plant/v1/plant.pb.h"
-#include "watch/interval_set.hpp"
-#include "watch/latency_histogram.hpp"
+#include "common/core/latency_histogram.hpp"
+#include "common/core/seq_ranges.hpp"
 
 namespace plant::watch {
 
@@ -25,10 +25,14 @@ struct agent_audit {
   std::uint64_t replayed = 0;        ///< deliveries flagged replayed by the agent
   std::uint64_t samples = 0;         ///< lines + stocks in telemetry messages seen for the first time
   std::uint64_t bytes = 0;           ///< payload bytes of the messages seen for the first time
-  interval_set seqs;                 ///< every seq seen
-  interval_set reported_dropped;     ///< union of status.dropped_ranges
-  interval_set reported_corrupted;   ///< union of status.corrupted_ranges
+  /// Every seq seen; past 200000 ranges new ones are counted as untracked, not stored.
+  seq_ranges seqs{200000, seq_ranges::overflow::refuse};
+  /// Union of status.dropped_ranges; past the bound the oldest merge (over-report, never under-report).
+  seq_ranges reported_dropped{200000, seq_ranges::overflow::merge_oldest};
+  /// Union of status.corrupted_ranges, bounded the same way.
+  seq_ranges reported_corrupted{200000, seq_ranges::overflow::merge_oldest};
   latency_histogram live_latency;    ///< receipt - created_at, non-replayed deliveries only
+  std::uint64_t implausible = 0;     ///< seqs and reported ranges outside 1..max_plausible_seq, ignored
 };
 
 class sequence_audit {

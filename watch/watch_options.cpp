@@ -8,6 +8,9 @@
 #include <limits>
 #include <set>
 
+#include "common/core/closest_match.hpp"
+#include "common/core/units.hpp"
+
 namespace plant::watch {
 
 namespace {
@@ -49,24 +52,6 @@ const option_spec* find_option(std::string_view name) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
-}
-
-// Optimal string alignment distance: Levenshtein plus adjacent transpositions,
-// the most common typing slip ("--qso").
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1, 0));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
 }
 
 // The closest option name for a typo, or "" when nothing is close: a unique
@@ -177,27 +162,15 @@ std::string usage_error(const std::string& message) { return "plant-watch: " + m
 
 }  // namespace
 
-bool parse_duration(std::string_view text, std::chrono::milliseconds& out) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  std::uint64_t value = 0;
-  if (digits == 0 || !parse_unsigned(text.substr(0, digits), value) || value == 0) return false;
-  const std::string_view unit = text.substr(digits);
-  std::uint64_t factor = 0;
-  if (unit == "ms") {
-    factor = 1;
-  } else if (unit == "s") {
-    factor = 1000;
-  } else if (unit == "m") {
-    factor = 60000;
-  } else if (unit == "h") {
-    factor = 3600000;
-  } else {
+bool parse_positive_duration(std::string_view text, std::chrono::milliseconds& out, std::string& error) {
+  // The config's own grammar, so "1h30m" means the same here as in a config file.
+  const auto parsed = plant::parse_duration(text, error);
+  if (!parsed) return false;
+  if (parsed->count() == 0) {
+    error = "it must be more than 0";
     return false;
   }
-  constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (value > limit / factor) return false;
-  out = std::chrono::milliseconds(static_cast<std::int64_t>(value * factor));
+  out = *parsed;
   return true;
 }
 
@@ -325,9 +298,10 @@ parse_result parse_command_line(const std::vector<std::string>& args, const conn
       }
     } else if (n == "--duration" || n == "--refresh") {
       std::chrono::milliseconds d{0};
-      if (!parse_duration(value, d)) {
-        result.error =
-            usage_error(std::string(n) + ": expected a duration like 500ms, 10s, 2m or 1h, got " + bad_value);
+      std::string why;
+      if (!parse_positive_duration(value, d, why)) {
+        result.error = usage_error(std::string(n) + ": expected a duration like 500ms, 10s, 2m or 1h30m, got " +
+                                   bad_value + " (" + why + ")");
         return result;
       }
       if (n == "--refresh" && d < std::chrono::milliseconds(100)) {

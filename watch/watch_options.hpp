@@ -48,8 +48,8 @@ parse_result parse_command_line(const std::vector<std::string>& args, const conn
 /// The --help text: usage and every option with a one-line description.
 std::string help_text();
 
-/// Parses "500ms", "10s", "2m", "1h" (a whole number and a unit); false for anything else or zero.
-bool parse_duration(std::string_view text, std::chrono::milliseconds& out);
+/// Parses a duration as the config does ("500ms", "10s", "1h30m", "7d"); false with the reason for anything else or zero.
+bool parse_positive_duration(std::string_view text, std::chrono::milliseconds& out, std::string& error);
 
 /// Reads a password file, stripping one trailing line end; returns an error text ("" on success).
 std::string read_password_file(const std::string& path, std::string& password);

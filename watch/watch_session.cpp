@@ -17,7 +17,7 @@
 #include "watch/broker_subscriber.hpp"
 #include "watch/message_processor.hpp"
 #include "watch/message_queue.hpp"
-#include "agent/core/backoff.hpp"
+#include "common/core/backoff.hpp"
 #include "watch/shortage_board.hpp"
 
 namespace plant::watch {

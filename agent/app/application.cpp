@@ -40,7 +40,7 @@ std::string client_id_for(const config::agent_config& config) {
   return "plant-agent-" + config.agent.site + "-" + config.agent.id;
 }
 
-void add_ranges(google::protobuf::RepeatedPtrField<v1::SeqRange>* out, const spool::seq_ranges& ranges) {
+void add_ranges(google::protobuf::RepeatedPtrField<v1::SeqRange>* out, const seq_ranges& ranges) {
   for (const auto& range : ranges.ranges()) {
     auto* r = out->Add();
     r->set_first(range.first);
@@ -104,7 +104,7 @@ void application::open_spool() {
   options.max_age_ms = config_.spool.max_age.count();
   options.segment_bytes = config_.spool.segment_bytes;
   spool_ = std::make_unique<spool::spool>(options);
-  auto report = spool_->recover(sources::wall_clock_ms());
+  auto report = spool_->recover(wall_clock_ms());
   for (const auto& finding : report.findings) log::write(log::level::warn, "spool", "", finding);
   std::ostringstream summary;
   summary << "recovered " << report.records << " unacknowledged messages (" << report.bytes << " bytes) in "
@@ -170,9 +170,10 @@ void application::start_transport() {
 }
 
 void application::start_sources() {
-  auto made = sources::make_sources(config_, sources::wall_clock_ms());
-  for (auto& source : made) {
-    sources_.push_back(std::make_unique<sources::polled_source>(io_, std::move(source), *pipeline_));
+  auto made = sources::make_sources(config_.sources, sources::source_context{config_.agent.state_dir, wall_clock_ms()});
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    sources_.push_back(std::make_unique<sources::polled_source>(io_, std::move(made[i]),
+                                                                config_.sources[i].settings->common, *pipeline_));
   }
   for (auto& source : sources_) source->start();
 }
@@ -219,7 +220,7 @@ health_snapshot application::health_now() const {
   s.backlog_messages = outbox_->backlog_messages();
   s.backlog_bytes = outbox_->backlog_bytes();
   if (auto oldest = outbox_->oldest_unacked()) {
-    s.backlog_oldest_age_ms = std::max<epoch_ms>(0, sources::wall_clock_ms() - *oldest);
+    s.backlog_oldest_age_ms = std::max<epoch_ms>(0, wall_clock_ms() - *oldest);
   }
   s.max_backlog_age = config_.health.max_backlog_age;
 
@@ -237,7 +238,7 @@ health_snapshot application::health_now() const {
 
 void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
   for (const auto& alert : alerts) {
-    epoch_ms now = sources::wall_clock_ms();
+    epoch_ms now = wall_clock_ms();
     std::string text = alert.material.material + ": " + std::string(edge::to_string(alert.previous)) + " -> " +
                        std::string(edge::to_string(alert.material.status));
     if (alert.material.projected_stockout > 0) {
@@ -271,7 +272,7 @@ void application::fill_status(v1::AgentStatus& status, int reason) const {
   status.set_version(PLANT_VERSION);
   status.set_config_hash(config_.hash);
   status.set_started_at(started_at_);
-  epoch_ms now = sources::wall_clock_ms();
+  epoch_ms now = wall_clock_ms();
   status.set_time(now);
   status.set_last_seq(outbox_->last_seq());
 
@@ -325,7 +326,7 @@ void application::publish_status(int reason) {
   v1::AgentStatus status;
   fill_status(status, reason);
   std::string payload =
-      encoding::encode_status(config_.agent.id, config_.agent.site, status, sources::wall_clock_ms());
+      encoding::encode_status(config_.agent.id, config_.agent.site, status, wall_clock_ms());
   // Tag 0: status is state, not part of the sequenced stream; a lost one is
   // superseded by the next heartbeat.
   publisher_->publish(topics_.status, std::move(payload), 1, true, 0);
@@ -344,7 +345,7 @@ void application::schedule_housekeeping() {
   housekeeping_timer_.expires_after(std::chrono::seconds(1));
   housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    outbox_->enforce_bounds(sources::wall_clock_ms());
+    outbox_->enforce_bounds(wall_clock_ms());
     if (status_due_) {
       status_due_ = false;
       publish_status(v1::AgentStatus::REASON_HEARTBEAT);
@@ -463,7 +464,7 @@ void application::finish_shutdown() {
 
 int application::run() {
   log::set_level(to_log_level(config_.agent.level));
-  started_at_ = sources::wall_clock_ms();
+  started_at_ = wall_clock_ms();
   log_.info(std::string("plant-agent ") + PLANT_VERSION + " starting: agent " + config_.agent.id + " at site " +
             config_.agent.site + ", config " + config_path_ + " (hash " + config_.hash + ")");
   // Bound first, so a taken port fails the start before anything connects or

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
-#include "agent/core/log.hpp"
+#include "common/core/log.hpp"
 #include "agent/core/sample.hpp"
 #include "agent/encoding/topics.hpp"
 

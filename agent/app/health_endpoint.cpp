@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "agent/core/log.hpp"
+#include "common/core/log.hpp"
 
 namespace plant::app {
 

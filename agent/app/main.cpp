@@ -8,6 +8,7 @@
 
 #include "agent/app/application.hpp"
 #include "agent/app/source_probe.hpp"
+#include "agent/config/agent_schema.hpp"
 #include "agent/config/config_loader.hpp"
 
 namespace {
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--probe") {
       probe_source = value("--probe");
     } else if (arg == "--print-reference") {
-      std::fputs(plant::config::render_reference_config().c_str(), stdout);
+      std::fputs(plant::config::render_agent_reference().c_str(), stdout);
       return 0;
     } else if (arg == "--version") {
       std::printf("plant-agent %s\n", PLANT_VERSION);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
     if (check_only) {
       const auto& config = *result.config;
       std::printf("%s: ok (%zu sources, %zu materials, config hash %s)\n", config_path.c_str(),
-                  config.simulators.size() + config.csvs.size() + config.modbus.size(), config.materials.size(),
+                  config.sources.size(), config.materials.size(),
                   config.hash.c_str());
       return 0;
     }

@@ -128,12 +128,12 @@ void render_sources(exposition& out, const std::vector<sources::source_stats>& s
   }
 }
 
-void render_latency(exposition& out, const transport::latency_histogram& h) {
+void render_latency(exposition& out, const latency_histogram& h) {
   constexpr std::string_view name = "plant_agent_publish_ack_latency_seconds";
   out.family(name, "histogram", "Time from handing a message to the MQTT client to the broker's acknowledgement.");
   const std::string bucket = std::string(name) + "_bucket";
-  for (std::size_t i = 0; i < transport::latency_histogram::bounds_ms.size(); ++i) {
-    const std::string le = format_metric_value(transport::latency_histogram::bounds_ms[i] / 1000.0);
+  for (std::size_t i = 0; i < latency_histogram::bounds_ms.size(); ++i) {
+    const std::string le = format_metric_value(latency_histogram::bounds_ms[i] / 1000.0);
     out.sample(bucket, {{"le", le}}, h.cumulative(i));
   }
   out.sample(bucket, {{"le", "+Inf"}}, h.count());

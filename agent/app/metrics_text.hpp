@@ -37,7 +37,7 @@ struct health_snapshot {
 
   std::uint64_t samples_in = 0;           ///< samples accepted from all sources
   transport::outbox_counters messages;    ///< sealed, published, acked, replayed, errors
-  transport::latency_histogram ack_latency;  ///< publish-to-acknowledgement times
+  latency_histogram ack_latency;  ///< publish-to-acknowledgement times
 
   std::uint64_t backlog_messages = 0;     ///< sealed, not yet acknowledged
   std::uint64_t backlog_bytes = 0;        ///< their bytes

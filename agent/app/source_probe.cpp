@@ -8,10 +8,10 @@
 namespace plant::app {
 
 int probe_source(const config::agent_config& config, const std::string& source_name) {
-  auto made = sources::make_sources(config, sources::wall_clock_ms());
+  auto made = sources::make_sources(config.sources, sources::source_context{config.agent.state_dir, wall_clock_ms()});
   for (auto& source : made) {
     if (source->name() != source_name) continue;
-    auto result = source->poll(sources::wall_clock_ms());
+    auto result = source->poll(wall_clock_ms());
     for (const auto& detail : source->probe_details()) std::printf("%s\n", detail.c_str());
     for (const auto& s : result.samples) {
       if (s.kind == sample::kind_t::line) {

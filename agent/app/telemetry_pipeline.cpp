@@ -25,7 +25,7 @@ void telemetry_pipeline::accept(std::vector<sample>& samples, const std::string&
 
 void telemetry_pipeline::seal_now() {
   if (!batcher_.empty()) {
-    auto now = sources::wall_clock_ms();
+    auto now = wall_clock_ms();
     std::string payload = batcher_.seal(outbox_.next_seq(), now);
     outbox_.submit(encoding::stream::telemetry, std::move(payload), now);
   }
@@ -49,7 +49,7 @@ void telemetry_pipeline::schedule() {
     seal_now();
     // Drift-free period; after a long stall, continue from now rather than firing a burst.
     auto next = timer_.expiry() + publish_interval_;
-    if (next < std::chrono::steady_clock::now()) next = std::chrono::steady_clock::now() + publish_interval_;
+    if (next < steady_now()) next = steady_now() + publish_interval_;
     timer_.expires_at(next);
     schedule();
   });

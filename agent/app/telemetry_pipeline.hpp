@@ -2,7 +2,6 @@
 /// Sources -> batches -> outbox. Samples are batched into one telemetry message
 /// per publish_interval, or sooner when a batch reaches max_batch samples.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -45,7 +44,7 @@ class telemetry_pipeline final : public sources::sample_sink {
   encoding::telemetry_batcher batcher_;
   std::size_t max_batch_;
   std::chrono::milliseconds publish_interval_;
-  boost::asio::steady_timer timer_;
+  loop_timer timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::vector<std::function<void()>> after_seal_;
   std::function<void(const sample&, const std::string&)> observer_;

@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "agent/sources/source_registry.hpp"
+
 namespace plant::config {
 
 using millis = std::chrono::milliseconds;
 
 enum class log_level { debug, info, warn, error };
 enum class sync_mode { always, batch, never };
-enum class csv_after { keep, remove, move };  // "keep" | "delete" | "move"
 
 struct agent_section {
   std::string id;                       ///< agent.id, required
@@ -43,7 +44,8 @@ struct mqtt_section {
   millis connect_timeout{10000};
   millis reconnect_min_delay{1000};
   millis reconnect_max_delay{60000};
-  std::size_t queue_max_messages = 1000;      ///< live messages held in memory
+  std::size_t queue_max_messages = 1000;      ///< messages held in memory when the spool cannot take them
+  std::uint64_t max_message_bytes = 256u << 10;  ///< no MQTT payload is larger (batches are split under it)
   millis shutdown_timeout{5000};              ///< bounded flush on SIGTERM
 };
 
@@ -69,79 +71,6 @@ struct shortage_section {
   double surplus_margin = 0.2;                ///< surplus: quantity > reorder_point * (1 + margin)
 };
 
-struct simulator_source {
-  std::string name;
-  std::uint64_t seed = 1;
-  int lines = 3;
-  int materials = 8;
-  millis sample_interval{1000};               ///< in plant time
-  double speed = 1.0;                         ///< plant seconds per wall second; 0 = as fast as publishing drains
-};
-
-struct csv_source {
-  std::string name;
-  std::string directory;
-  std::string pattern = "*.csv";
-  std::string material_column = "material";
-  std::string quantity_column = "quantity";
-  std::string timestamp_column;               ///< optional: RFC 3339 or epoch seconds
-  std::string location_column;
-  std::string unit_column;
-  char delimiter = ',';
-  csv_after after = csv_after::keep;
-  std::string move_to;                        ///< after = "move": target directory (default <directory>/done)
-  millis poll_interval{2000};
-  millis settle_time{1000};                   ///< a file must be unchanged this long to count as complete
-  std::uint64_t max_file_bytes = 64ull << 20;
-};
-
-enum class modbus_area { coil, discrete, input, holding };
-enum class modbus_type { boolean, int16, uint16, int32, uint32, int64, uint64, float32, float64 };
-enum class word_order { abcd, cdab, badc, dcba };
-
-struct modbus_point {
-  modbus_area area = modbus_area::holding;
-  std::uint16_t address = 0;
-  modbus_type type = modbus_type::uint16;
-  word_order order = word_order::abcd;
-  std::optional<int> bit;                     ///< 0..15: one bit of a register
-  double scale = 1.0;
-  double offset = 0.0;
-  std::map<std::int64_t, std::string> map;    ///< register value -> line state name
-  std::string key_path;                       ///< "source.modbus[0].line[1].state", for messages
-};
-
-struct modbus_line {
-  std::string id;
-  std::optional<modbus_point> state;
-  std::optional<modbus_point> good_count;
-  std::optional<modbus_point> reject_count;
-};
-
-struct modbus_stock {
-  std::string material;
-  std::string unit;
-  std::string location;
-  modbus_point quantity;
-};
-
-struct modbus_source {
-  std::string name;
-  std::string address;                        ///< tcp://host:port or rtu:///dev/ttyUSB0
-  int unit_id = 1;
-  millis interval{1000};
-  millis timeout{500};
-  int baud = 9600;
-  char parity = 'N';                          ///< 'N', 'E', 'O' from "none"/"even"/"odd"
-  int data_bits = 8;
-  int stop_bits = 1;
-  int max_gap = 8;                            ///< registers (or bits x16) to read across to merge requests
-  millis reconnect_min_delay{1000};
-  millis reconnect_max_delay{30000};
-  std::vector<modbus_line> lines;
-  std::vector<modbus_stock> stocks;
-};
-
 struct material_config {
   std::string id;
   std::string unit;
@@ -159,13 +88,20 @@ struct agent_config {
   spool_section spool;
   health_section health;
   shortage_section shortage;
-  std::vector<simulator_source> simulators;
-  std::vector<csv_source> csvs;
-  std::vector<modbus_source> modbus;
+  std::vector<sources::configured_source> sources;  ///< every [[source.<kind>]] block, in file order
   std::vector<material_config> materials;
 
   std::string source_path;                    ///< the file it was loaded from
-  std::string hash;                           ///< 16 hex digits over the effective config
+  std::string hash;                           ///< FNV-1a 64 of the effective config, 16 hex digits
+
+  /// The settings of every source of kind `Settings`, in file order (copies; for tests and probes).
+  template <class Settings>
+  std::vector<Settings> sources_of() const {
+    std::vector<Settings> found;
+    for (const auto& entry : sources)
+      if (const auto* typed = dynamic_cast<const Settings*>(entry.settings.get())) found.push_back(*typed);
+    return found;
+  }
 };
 
 }  // namespace plant::config

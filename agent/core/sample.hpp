@@ -4,10 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace plant {
+#include "common/core/clock.hpp"
 
-/// Unix epoch milliseconds; the agent passes time around as this so pure code needs no clock.
-using epoch_ms = std::int64_t;
+namespace plant {
 
 enum class quality : std::uint8_t { good = 0, stale = 1, bad = 2 };
 

@@ -7,25 +7,19 @@
 
 namespace plant::sources {
 
-epoch_ms wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 // Unthrottled sources re-check for room this often while the pipeline is full.
 constexpr auto unthrottled_wait = std::chrono::milliseconds(2);
 }  // namespace
 
-polled_source::polled_source(boost::asio::io_context& io, std::unique_ptr<source> wrapped, sample_sink& sink)
+polled_source::polled_source(boost::asio::io_context& io, std::unique_ptr<source> wrapped,
+                             const source_common& common, sample_sink& sink)
     : io_(io),
       source_(std::move(wrapped)),
       sink_(sink),
       log_(std::string(source_->kind()), source_->name()),
       timer_(io),
-      backoff_(std::max(source_->interval(), std::chrono::milliseconds(100)),
-               std::max(source_->interval() * 30, std::chrono::milliseconds(30000)),
-               std::hash<std::string>{}(source_->name())) {
+      backoff_(common.retry_min_delay, common.retry_max_delay, std::hash<std::string>{}(source_->name())) {
   stats_.name = source_->name();
   stats_.kind = std::string(source_->kind());
 }
@@ -87,7 +81,7 @@ void polled_source::schedule_next() {
   // not after this one finished. Ticks that are already past are skipped, not
   // run back to back.
   auto next = timer_.expiry() + interval;
-  auto now = std::chrono::steady_clock::now();
+  auto now = steady_now();
   if (next <= now) {
     auto behind = (now - next) / interval + 1;
     stats_.skipped_ticks += static_cast<std::uint64_t>(behind);
@@ -110,7 +104,7 @@ void polled_source::on_tick(const boost::system::error_code& ec) {
     return;
   }
   epoch_ms now = wall_clock_ms();
-  if (failing_ && std::chrono::steady_clock::now() < retry_at_) {
+  if (failing_ && steady_now() < retry_at_) {
     // Backing off a failing device: its points stay visible, marked stale.
     republish_stale(now);
     schedule_next();
@@ -188,7 +182,7 @@ void polled_source::handle_result(poll_result result, epoch_ms polled_at) {
     stats_.last_error = *result.error;
     failing_ = true;
     auto delay = backoff_.next();
-    retry_at_ = std::chrono::steady_clock::now() + delay;
+    retry_at_ = steady_now() + delay;
     log_.limited(log::level::error, *result.error,
                  *result.error + "; retrying in " + std::to_string(delay.count()) + " ms");
     republish_stale(polled_at);

@@ -3,7 +3,6 @@
 /// timer, overrun skipping, a worker thread for blocking sources, backoff after
 /// failures, stale marking of last-known values, a log prefix and stats.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -12,9 +11,11 @@
 #include <thread>
 #include <vector>
 
-#include "agent/core/backoff.hpp"
-#include "agent/core/log.hpp"
+#include "common/core/backoff.hpp"
+#include "common/core/log.hpp"
 #include "agent/sources/source.hpp"
+#include "agent/sources/source_settings.hpp"
+#include "common/core/clock.hpp"
 
 namespace plant::sources {
 
@@ -45,7 +46,9 @@ struct source_stats {
 
 class polled_source {
  public:
-  polled_source(boost::asio::io_context& io, std::unique_ptr<source> wrapped, sample_sink& sink);
+  /// `common` gives the retry delays: the one backoff every source shares.
+  polled_source(boost::asio::io_context& io, std::unique_ptr<source> wrapped, const source_common& common,
+                sample_sink& sink);
   ~polled_source();
   polled_source(const polled_source&) = delete;
   polled_source& operator=(const polled_source&) = delete;
@@ -70,12 +73,12 @@ class polled_source {
   std::unique_ptr<source> source_;
   sample_sink& sink_;
   log::logger log_;
-  boost::asio::steady_timer timer_;
+  loop_timer timer_;
   backoff backoff_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   source_stats stats_;
   std::vector<sample> last_values_;   ///< last good reading per point, for stale marking
-  std::chrono::steady_clock::time_point retry_at_{};
+  loop_clock::time_point retry_at_{};
   bool failing_ = false;
   bool poll_running_ = false;
   bool overrun_logged_ = false;
@@ -89,8 +92,5 @@ class polled_source {
   bool worker_stop_ = false;
   epoch_ms worker_request_time_ = 0;
 };
-
-/// Unix milliseconds from the system clock.
-epoch_ms wall_clock_ms();
 
 }  // namespace plant::sources

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "agent/core/sample.hpp"
-#include "agent/spool/seq_ranges.hpp"
+#include "common/core/seq_ranges.hpp"
 #include "agent/spool/spool_format.hpp"
 
 namespace plant::spool {

@@ -24,7 +24,7 @@
 #include "agent/core/sample.hpp"
 #include "agent/spool/ack_record.hpp"
 #include "agent/spool/segment.hpp"
-#include "agent/spool/seq_ranges.hpp"
+#include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {
 

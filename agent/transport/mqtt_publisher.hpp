@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/core/backoff.hpp"
-#include "agent/core/log.hpp"
+#include "common/core/backoff.hpp"
+#include "common/core/log.hpp"
 #include "agent/transport/message_publisher.hpp"
 
 namespace mqtt {

@@ -12,22 +12,6 @@
 
 namespace plant::transport {
 
-void latency_histogram::observe(std::chrono::microseconds latency) {
-  const std::uint64_t us = latency.count() > 0 ? static_cast<std::uint64_t>(latency.count()) : 0;
-  std::size_t bucket = 0;
-  // Bounds are inclusive ("le"): exactly 1 ms belongs to the 1 ms bucket.
-  while (bucket < bounds_ms.size() && us > std::uint64_t{bounds_ms[bucket]} * 1000) ++bucket;
-  ++per_bucket_[bucket];
-  ++count_;
-  sum_us_ += us;
-}
-
-std::uint64_t latency_histogram::cumulative(std::size_t bucket) const {
-  std::uint64_t total = 0;
-  for (std::size_t i = 0; i <= bucket && i < per_bucket_.size(); ++i) total += per_bucket_[i];
-  return total;
-}
-
 outbox::outbox(boost::asio::io_context& io, outbox_options options, spool::spool* spool,
                message_publisher& publisher, encoding::topic_set topics)
     : io_(io),

@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
-#include "agent/core/log.hpp"
+#include "common/core/latency_histogram.hpp"
+#include "common/core/log.hpp"
 #include "agent/core/sample.hpp"
 #include "agent/encoding/topics.hpp"
-#include "agent/spool/seq_ranges.hpp"
+#include "common/core/seq_ranges.hpp"
 #include "agent/transport/message_publisher.hpp"
 
 namespace plant::spool {
@@ -47,29 +48,6 @@ struct outbox_counters {
   std::uint64_t replayed = 0;
   std::uint64_t publish_errors = 0;
   std::uint64_t spool_write_errors = 0;
-};
-
-/// Publish-to-acknowledgement latency in fixed buckets, as a Prometheus histogram exposes it.
-class latency_histogram {
- public:
-  /// Upper bounds of the finite buckets in milliseconds; a last +Inf bucket follows them.
-  static constexpr std::array<std::uint32_t, 13> bounds_ms{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
-  /// Number of buckets including +Inf.
-  static constexpr std::size_t buckets = bounds_ms.size() + 1;
-
-  /// Counts one latency (negative ones count as zero).
-  void observe(std::chrono::microseconds latency);
-  /// Observations <= bounds_ms[bucket]; for bucket == bounds_ms.size() (+Inf), all of them.
-  std::uint64_t cumulative(std::size_t bucket) const;
-  /// All observations.
-  std::uint64_t count() const { return count_; }
-  /// Sum of all observed latencies in microseconds.
-  std::uint64_t sum_us() const { return sum_us_; }
-
- private:
-  std::array<std::uint64_t, buckets> per_bucket_{};
-  std::uint64_t count_ = 0;
-  std::uint64_t sum_us_ = 0;
 };
 
 class outbox {
@@ -112,9 +90,9 @@ class outbox {
   std::uint64_t last_seq() const { return next_seq_ - 1; }
   std::size_t in_flight() const { return in_flight_.size(); }
   /// Sequence numbers given up on (bounds, no spool and a full queue).
-  const spool::seq_ranges& dropped() const { return dropped_; }
+  const seq_ranges& dropped() const { return dropped_; }
   /// Sequence numbers lost to a damaged spool (found at recovery or when read back).
-  const spool::seq_ranges& corrupted() const { return corrupted_; }
+  const seq_ranges& corrupted() const { return corrupted_; }
   bool spool_healthy() const;
   std::string spool_error() const;
 
@@ -158,8 +136,8 @@ class outbox {
   // Seqs in [backlog_cursor_, backlog_end_) may need sending from the spool.
   std::uint64_t backlog_cursor_ = 1;
   std::uint64_t backlog_end_ = 1;
-  spool::seq_ranges dropped_;
-  spool::seq_ranges corrupted_;
+  seq_ranges dropped_;
+  seq_ranges corrupted_;
   outbox_counters counters_;
   latency_histogram ack_latency_;
 

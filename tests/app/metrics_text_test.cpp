@@ -121,23 +121,6 @@ TEST(metrics_text, values_use_the_shortest_form_and_the_format_s_infinities) {
   EXPECT_EQ(format_metric_value(0.0 / 0.0), "NaN");
 }
 
-TEST(latency_histogram, bounds_are_inclusive_and_counts_cumulative) {
-  transport::latency_histogram h;
-  h.observe(500us);
-  h.observe(1000us);
-  h.observe(1001us);
-  h.observe(30ms);
-  h.observe(20s);
-  h.observe(-5us);  // a clock step backwards counts as zero
-  EXPECT_EQ(h.count(), 6u);
-  EXPECT_EQ(h.sum_us(), 500u + 1000u + 1001u + 30000u + 20000000u);
-  EXPECT_EQ(h.cumulative(0), 3u);   // le 1 ms
-  EXPECT_EQ(h.cumulative(1), 4u);   // le 2 ms
-  EXPECT_EQ(h.cumulative(4), 4u);   // le 25 ms
-  EXPECT_EQ(h.cumulative(5), 5u);   // le 50 ms
-  EXPECT_EQ(h.cumulative(12), 5u);  // le 10 s
-  EXPECT_EQ(h.cumulative(13), 6u);  // +Inf
-}
 
 TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
   auto s = healthy_snapshot();

@@ -1,4 +1,7 @@
 #include "agent/config/config_loader.hpp"
+#include "agent/sources/csv/csv_settings.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
+#include "agent/sources/simulator/simulator_settings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +13,12 @@
 
 namespace plant::config {
 namespace {
+
+std::vector<sources::simulator_settings> simulators(const agent_config& c) {
+  return c.sources_of<sources::simulator_settings>();
+}
+std::vector<sources::csv_settings> csvs(const agent_config& c) { return c.sources_of<sources::csv_settings>(); }
+std::vector<sources::modbus_settings> modbus(const agent_config& c) { return c.sources_of<sources::modbus_settings>(); }
 
 using testing::temp_dir;
 
@@ -120,15 +129,15 @@ TEST(config_loader, fills_simulator_sources) {
                                  "[[source.simulator]]\nname = \"sim-1\"\nseed = 42\nlines = 5\nmaterials = 0\n"
                                  "sample_interval = \"100ms\"\nspeed = 0\n"
                                  "[[source.simulator]]\nname = \"sim-2\"\n");
-  ASSERT_EQ(c.simulators.size(), 2u);
-  EXPECT_EQ(c.simulators[0].name, "sim-1");
-  EXPECT_EQ(c.simulators[0].seed, 42u);
-  EXPECT_EQ(c.simulators[0].lines, 5);
-  EXPECT_EQ(c.simulators[0].materials, 0);
-  EXPECT_EQ(c.simulators[0].sample_interval, millis{100});
-  EXPECT_DOUBLE_EQ(c.simulators[0].speed, 0.0);
-  EXPECT_EQ(c.simulators[1].name, "sim-2");
-  EXPECT_EQ(c.simulators[1].lines, simulator_source{}.lines);
+  ASSERT_EQ(simulators(c).size(), 2u);
+  EXPECT_EQ(simulators(c)[0].common.name, "sim-1");
+  EXPECT_EQ(simulators(c)[0].seed, 42u);
+  EXPECT_EQ(simulators(c)[0].lines, 5);
+  EXPECT_EQ(simulators(c)[0].materials, 0);
+  EXPECT_EQ(simulators(c)[0].common.interval, millis{100});
+  EXPECT_DOUBLE_EQ(simulators(c)[0].speed, 0.0);
+  EXPECT_EQ(simulators(c)[1].common.name, "sim-2");
+  EXPECT_EQ(simulators(c)[1].lines, sources::simulator_settings{}.lines);
 }
 
 TEST(config_loader, fills_csv_sources) {
@@ -138,9 +147,9 @@ TEST(config_loader, fills_csv_sources) {
                                  "location_column = \"bin\"\nunit_column = \"uom\"\ndelimiter = \"\\t\"\n"
                                  "after = \"delete\"\npoll_interval = \"5s\"\nsettle_time = \"0s\"\n"
                                  "max_file_bytes = \"1MiB\"\n");
-  ASSERT_EQ(c.csvs.size(), 1u);
-  const csv_source& s = c.csvs[0];
-  EXPECT_EQ(s.name, "erp");
+  ASSERT_EQ(csvs(c).size(), 1u);
+  const sources::csv_settings s = csvs(c)[0];
+  EXPECT_EQ(s.common.name, "erp");
   EXPECT_EQ(s.directory, "/srv/inbox");
   EXPECT_EQ(s.pattern, "stock-*.txt");
   EXPECT_EQ(s.material_column, "item");
@@ -149,9 +158,9 @@ TEST(config_loader, fills_csv_sources) {
   EXPECT_EQ(s.location_column, "bin");
   EXPECT_EQ(s.unit_column, "uom");
   EXPECT_EQ(s.delimiter, '\t');
-  EXPECT_EQ(s.after, csv_after::remove);
+  EXPECT_EQ(s.after, sources::csv_after::remove);
   EXPECT_EQ(s.move_to, "");
-  EXPECT_EQ(s.poll_interval, millis{5000});
+  EXPECT_EQ(s.common.interval, millis{5000});
   EXPECT_EQ(s.settle_time, millis{0});
   EXPECT_EQ(s.max_file_bytes, 1u << 20);
 }
@@ -170,30 +179,30 @@ TEST(config_loader, fills_modbus_sources_with_lines_stocks_and_points) {
       "[[source.modbus]]\nname = \"scale-1\"\naddress = \"rtu:///dev/ttyUSB0\"\nunit_id = 247\nbaud = 19200\n"
       "parity = \"odd\"\ndata_bits = 7\nstop_bits = 2\n"
       "[[source.modbus.stock]]\nmaterial = \"flour\"\nquantity = { area = \"holding\", address = 65532, type = \"float64\" }\n");
-  ASSERT_EQ(c.modbus.size(), 2u);
-  const modbus_source& plc = c.modbus[0];
-  EXPECT_EQ(plc.name, "plc-1");
+  ASSERT_EQ(modbus(c).size(), 2u);
+  const sources::modbus_settings plc = modbus(c)[0];
+  EXPECT_EQ(plc.common.name, "plc-1");
   EXPECT_EQ(plc.address, "tcp://10.0.0.5:502");
   EXPECT_EQ(plc.unit_id, 255);
-  EXPECT_EQ(plc.interval, millis{200});
+  EXPECT_EQ(plc.common.interval, millis{200});
   EXPECT_EQ(plc.timeout, millis{100});
   EXPECT_EQ(plc.max_gap, 0);
-  EXPECT_EQ(plc.reconnect_min_delay, millis{2000});
-  EXPECT_EQ(plc.reconnect_max_delay, millis{60000});
+  EXPECT_EQ(plc.common.retry_min_delay, millis{2000});
+  EXPECT_EQ(plc.common.retry_max_delay, millis{60000});
   EXPECT_EQ(plc.baud, 9600);
   EXPECT_EQ(plc.parity, 'N');
   ASSERT_EQ(plc.lines.size(), 1u);
-  const modbus_line& line = plc.lines[0];
+  const sources::modbus_line& line = plc.lines[0];
   EXPECT_EQ(line.id, "press-1");
   ASSERT_TRUE(line.state && line.good_count && line.reject_count);
-  EXPECT_EQ(line.state->area, modbus_area::holding);
+  EXPECT_EQ(line.state->area, sources::modbus_area::holding);
   EXPECT_EQ(line.state->address, 10);
-  EXPECT_EQ(line.state->type, modbus_type::uint16);  // default for registers
+  EXPECT_EQ(line.state->type, sources::modbus_type::uint16);  // default for registers
   EXPECT_EQ(line.state->map, (std::map<std::int64_t, std::string>{{0, "idle"}, {1, "running"}, {9, "fault"}}));
   EXPECT_EQ(line.state->key_path, "source.modbus[0].line[0].state");
-  EXPECT_EQ(line.good_count->area, modbus_area::input);
-  EXPECT_EQ(line.good_count->type, modbus_type::uint32);
-  EXPECT_EQ(line.good_count->order, word_order::cdab);
+  EXPECT_EQ(line.good_count->area, sources::modbus_area::input);
+  EXPECT_EQ(line.good_count->type, sources::modbus_type::uint32);
+  EXPECT_EQ(line.good_count->order, sources::word_order::cdab);
   EXPECT_EQ(line.reject_count->bit, 3);
   EXPECT_DOUBLE_EQ(line.reject_count->scale, 2.5);
   EXPECT_DOUBLE_EQ(line.reject_count->offset, -1.0);
@@ -202,11 +211,11 @@ TEST(config_loader, fills_modbus_sources_with_lines_stocks_and_points) {
   EXPECT_EQ(plc.stocks[0].material, "oil");
   EXPECT_EQ(plc.stocks[0].unit, "l");
   EXPECT_EQ(plc.stocks[0].location, "tank-2");
-  EXPECT_EQ(plc.stocks[0].quantity.area, modbus_area::coil);
-  EXPECT_EQ(plc.stocks[0].quantity.type, modbus_type::boolean);  // default for coils
+  EXPECT_EQ(plc.stocks[0].quantity.area, sources::modbus_area::coil);
+  EXPECT_EQ(plc.stocks[0].quantity.type, sources::modbus_type::boolean);  // default for coils
   EXPECT_EQ(plc.stocks[0].quantity.key_path, "source.modbus[0].stock[0].quantity");
 
-  const modbus_source& scale = c.modbus[1];
+  const sources::modbus_settings scale = modbus(c)[1];
   EXPECT_EQ(scale.address, "rtu:///dev/ttyUSB0");
   EXPECT_EQ(scale.unit_id, 247);
   EXPECT_EQ(scale.baud, 19200);
@@ -214,7 +223,7 @@ TEST(config_loader, fills_modbus_sources_with_lines_stocks_and_points) {
   EXPECT_EQ(scale.data_bits, 7);
   EXPECT_EQ(scale.stop_bits, 2);
   EXPECT_TRUE(scale.lines.empty());
-  EXPECT_EQ(scale.stocks[0].quantity.type, modbus_type::float64);
+  EXPECT_EQ(scale.stocks[0].quantity.type, sources::modbus_type::float64);
 }
 
 TEST(config_loader, fills_materials) {
@@ -284,15 +293,15 @@ TEST(config_loader, schema_defaults_match_the_typed_defaults) {
   EXPECT_EQ(c.shortage.rate_half_life, d.shortage.rate_half_life);
   EXPECT_EQ(c.shortage.surplus_margin, d.shortage.surplus_margin);
 
-  const simulator_source sd;
-  EXPECT_EQ(c.simulators.at(0).seed, sd.seed);
-  EXPECT_EQ(c.simulators.at(0).lines, sd.lines);
-  EXPECT_EQ(c.simulators.at(0).materials, sd.materials);
-  EXPECT_EQ(c.simulators.at(0).sample_interval, sd.sample_interval);
-  EXPECT_EQ(c.simulators.at(0).speed, sd.speed);
+  const sources::simulator_settings sd;
+  EXPECT_EQ(simulators(c).at(0).seed, sd.seed);
+  EXPECT_EQ(simulators(c).at(0).lines, sd.lines);
+  EXPECT_EQ(simulators(c).at(0).materials, sd.materials);
+  EXPECT_EQ(simulators(c).at(0).common.interval, sd.common.interval);
+  EXPECT_EQ(simulators(c).at(0).speed, sd.speed);
 
-  const csv_source cd;
-  const csv_source& cs = c.csvs.at(0);
+  const sources::csv_settings cd;
+  const sources::csv_settings cs = csvs(c).at(0);
   EXPECT_EQ(cs.pattern, cd.pattern);
   EXPECT_EQ(cs.material_column, cd.material_column);
   EXPECT_EQ(cs.quantity_column, cd.quantity_column);
@@ -302,24 +311,24 @@ TEST(config_loader, schema_defaults_match_the_typed_defaults) {
   EXPECT_EQ(cs.delimiter, cd.delimiter);
   EXPECT_EQ(cs.after, cd.after);
   EXPECT_EQ(cs.move_to, cd.move_to);
-  EXPECT_EQ(cs.poll_interval, cd.poll_interval);
+  EXPECT_EQ(cs.common.interval, cd.common.interval);
   EXPECT_EQ(cs.settle_time, cd.settle_time);
   EXPECT_EQ(cs.max_file_bytes, cd.max_file_bytes);
 
-  const modbus_source md;
-  const modbus_source& ms = c.modbus.at(0);
+  const sources::modbus_settings md;
+  const sources::modbus_settings ms = modbus(c).at(0);
   EXPECT_EQ(ms.unit_id, md.unit_id);
-  EXPECT_EQ(ms.interval, md.interval);
+  EXPECT_EQ(ms.common.interval, md.common.interval);
   EXPECT_EQ(ms.timeout, md.timeout);
   EXPECT_EQ(ms.baud, md.baud);
   EXPECT_EQ(ms.parity, md.parity);
   EXPECT_EQ(ms.data_bits, md.data_bits);
   EXPECT_EQ(ms.stop_bits, md.stop_bits);
   EXPECT_EQ(ms.max_gap, md.max_gap);
-  EXPECT_EQ(ms.reconnect_min_delay, md.reconnect_min_delay);
-  EXPECT_EQ(ms.reconnect_max_delay, md.reconnect_max_delay);
-  const modbus_point pd;
-  const modbus_point& p = ms.stocks.at(0).quantity;
+  EXPECT_EQ(ms.common.retry_min_delay, md.common.retry_min_delay);
+  EXPECT_EQ(ms.common.retry_max_delay, md.common.retry_max_delay);
+  const sources::modbus_point pd;
+  const sources::modbus_point& p = ms.stocks.at(0).quantity;
   EXPECT_EQ(p.type, pd.type);
   EXPECT_EQ(p.order, pd.order);
   EXPECT_EQ(p.bit, pd.bit);
@@ -338,10 +347,10 @@ TEST(config_loader, resolves_relative_paths_against_the_base_dir) {
       "[[source.csv]]\nname = \"mes\"\ndirectory = \"/abs/in\"\nafter = \"move\"\nmove_to = \"archive\"\n",
       "/etc/plant");
   EXPECT_EQ(c.agent.state_dir, "/etc/plant/state");
-  EXPECT_EQ(c.csvs.at(0).directory, "/etc/drop/in");
-  EXPECT_EQ(c.csvs.at(0).move_to, "/etc/drop/in/done");  // default when after = "move"
-  EXPECT_EQ(c.csvs.at(1).directory, "/abs/in");
-  EXPECT_EQ(c.csvs.at(1).move_to, "/etc/plant/archive");
+  EXPECT_EQ(csvs(c).at(0).directory, "/etc/drop/in");
+  EXPECT_EQ(csvs(c).at(0).move_to, "/etc/drop/in/done");  // default when after = "move"
+  EXPECT_EQ(csvs(c).at(1).directory, "/abs/in");
+  EXPECT_EQ(csvs(c).at(1).move_to, "/etc/plant/archive");
 }
 
 TEST(config_loader, load_config_file_resolves_against_the_file_directory) {

@@ -4,9 +4,16 @@
 #include <vector>
 
 #include "agent/config/config_loader.hpp"
+#include "agent/sources/csv/csv_settings.hpp"
+#include "agent/sources/simulator/simulator_settings.hpp"
 
 namespace plant::config {
 namespace {
+
+std::vector<sources::simulator_settings> simulators(const agent_config& c) {
+  return c.sources_of<sources::simulator_settings>();
+}
+std::vector<sources::csv_settings> csvs(const agent_config& c) { return c.sources_of<sources::csv_settings>(); }
 
 using lines = std::vector<std::string>;
 
@@ -49,9 +56,9 @@ TEST(config_overrides, integer_segments_index_arrays_of_tables) {
   const std::string text = agent_lines + "[[source.simulator]]\nname = \"a\"\n[[source.simulator]]\nname = \"b\"\n";
   const load_result r = load(text, {"source.simulator.1.speed=10", "source.simulator.0.lines=7"});
   ASSERT_EQ(errors(r), lines{});
-  EXPECT_DOUBLE_EQ(r.config->simulators.at(1).speed, 10.0);
-  EXPECT_EQ(r.config->simulators.at(0).lines, 7);
-  EXPECT_DOUBLE_EQ(r.config->simulators.at(0).speed, 1.0);
+  EXPECT_DOUBLE_EQ(simulators(*r.config).at(1).speed, 10.0);
+  EXPECT_EQ(simulators(*r.config).at(0).lines, 7);
+  EXPECT_DOUBLE_EQ(simulators(*r.config).at(0).speed, 1.0);
 }
 
 TEST(config_overrides, create_missing_tables_and_append_entries) {
@@ -60,10 +67,10 @@ TEST(config_overrides, create_missing_tables_and_append_entries) {
                                            "material.0.lines=[\"l1\", \"l2\"]", "source.csv.1.name=mes",
                                            "source.csv.1.directory=/in"});
   ASSERT_EQ(errors(r), lines{});
-  ASSERT_EQ(r.config->csvs.size(), 2u);
-  EXPECT_EQ(r.config->csvs[0].name, "erp");
-  EXPECT_EQ(r.config->csvs[0].directory, "/etc/plant/in");
-  EXPECT_EQ(r.config->csvs[1].name, "mes");
+  ASSERT_EQ(csvs(*r.config).size(), 2u);
+  EXPECT_EQ(csvs(*r.config)[0].common.name, "erp");
+  EXPECT_EQ(csvs(*r.config)[0].directory, "/etc/plant/in");
+  EXPECT_EQ(csvs(*r.config)[1].common.name, "mes");
   EXPECT_EQ(r.config->health.listen, "[::1]:9464");
   ASSERT_EQ(r.config->materials.size(), 1u);
   EXPECT_EQ(r.config->materials[0].lines, (lines{"l1", "l2"}));

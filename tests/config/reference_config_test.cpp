@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/agent_schema.hpp"
 #include "agent/config/config_loader.hpp"
+#include "agent/sources/csv/csv_settings.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
+#include "agent/sources/simulator/simulator_settings.hpp"
 
 #ifndef PLANT_SOURCE_DIR
 #error "PLANT_SOURCE_DIR must name the source tree (tests/CMakeLists.txt defines it)"
@@ -49,8 +53,8 @@ std::string uncomment_examples(const std::string& text) {
 }
 
 TEST(reference_config, file_equals_the_rendered_schema) {
-  // If this fails after a schema change: regenerate config/plant-agent.toml from render_reference_config().
-  EXPECT_EQ(read_file(reference_path), render_reference_config());
+  // If this fails after a schema change: regenerate config/plant-agent.toml from render_agent_reference().
+  EXPECT_EQ(read_file(reference_path), render_agent_reference());
 }
 
 TEST(reference_config, loads_without_errors) {
@@ -65,29 +69,30 @@ TEST(reference_config, loads_without_errors) {
 }
 
 TEST(reference_config, uncommented_examples_load_without_errors) {
-  const std::string text = uncomment_examples(render_reference_config());
+  const std::string text = uncomment_examples(render_agent_reference());
   const load_result r = load_config_text(text, "uncommented.toml");
   EXPECT_EQ(texts(r.errors), std::vector<std::string>{});
   EXPECT_EQ(texts(r.warnings), std::vector<std::string>{});
   ASSERT_TRUE(r.config);
-  EXPECT_EQ(r.config->simulators.size(), 1u);
-  EXPECT_EQ(r.config->csvs.size(), 1u);
-  EXPECT_EQ(r.config->modbus.size(), 2u);
+  EXPECT_EQ(r.config->sources_of<sources::simulator_settings>().size(), 1u);
+  EXPECT_EQ(r.config->sources_of<sources::csv_settings>().size(), 1u);
+  const auto modbus = r.config->sources_of<sources::modbus_settings>();
+  EXPECT_EQ(modbus.size(), 2u);
   EXPECT_EQ(r.config->materials.size(), 1u);
-  ASSERT_FALSE(r.config->modbus[0].lines.empty());
-  EXPECT_TRUE(r.config->modbus[0].lines[0].state && r.config->modbus[0].lines[0].good_count &&
-              r.config->modbus[0].lines[0].reject_count);
+  ASSERT_FALSE(modbus.empty());
+  ASSERT_FALSE(modbus[0].lines.empty());
+  EXPECT_TRUE(modbus[0].lines[0].state && modbus[0].lines[0].good_count && modbus[0].lines[0].reject_count);
 }
 
 TEST(reference_config, uncommented_examples_name_every_key_of_the_schema) {
-  const std::string text = uncomment_examples(render_reference_config());
+  const std::string text = uncomment_examples(render_agent_reference());
   std::set<std::string> missing;
   std::function<void(const section_spec&, const std::string&)> visit = [&](const section_spec& spec,
                                                                           const std::string& prefix) {
     for (const key_spec& key : spec.keys) {
       if (key.section != nullptr) {
         visit(*key.section, prefix + key.name + ".");
-        if (&spec == &root_section() || key.type == value_type::table_array) continue;
+        if (&spec == &agent_root_section() || key.type == value_type::table_array) continue;
       }
       // Written as a key: at the start of a line or inside an inline table.
       const std::string written = key.name + " = ";
@@ -97,7 +102,7 @@ TEST(reference_config, uncommented_examples_name_every_key_of_the_schema) {
       if (!found) missing.insert(prefix + key.name);
     }
   };
-  visit(root_section(), "");
+  visit(agent_root_section(), "");
   missing.erase("source");  // [source] only holds the arrays of tables
   EXPECT_EQ(missing, std::set<std::string>{});
 }

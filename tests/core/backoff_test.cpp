@@ -1,4 +1,4 @@
-#include "agent/core/backoff.hpp"
+#include "common/core/backoff.hpp"
 
 #include <gtest/gtest.h>
 

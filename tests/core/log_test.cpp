@@ -1,4 +1,4 @@
-#include "agent/core/log.hpp"
+#include "common/core/log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

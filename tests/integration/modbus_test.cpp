@@ -46,8 +46,8 @@ std::string modbus_section(const std::string& address) {
 
 void fill(modbus_test_server& plc) {
   plc.set_holding(100, 1);
-  plc.set_uint32(102, 123456, config::word_order::cdab);
-  plc.set_float32(200, 1234.5f, config::word_order::abcd);
+  plc.set_uint32(102, 123456, sources::word_order::cdab);
+  plc.set_float32(200, 1234.5f, sources::word_order::abcd);
 }
 
 // Every published object (`{...}` of the lines/stocks arrays) that starts with `head`.
@@ -126,7 +126,7 @@ TEST(modbus, plc_values_arrive_exactly_and_turn_stale_while_the_plc_hangs) {
       << agent.log();
 
   // It answers again, with a new count: good values return.
-  plc.set_uint32(102, 123460, config::word_order::cdab);
+  plc.set_uint32(102, 123460, sources::word_order::cdab);
   plc.set_silent(false);
   PLANT_ASSERT_EVENTUALLY(any_object_with(watch, line_head, {"\"good_count\":123460,", "\"quality\":\"good\""}), 40s)
       << agent.log() << last_objects(watch);

@@ -39,10 +39,10 @@ class csv_source_test : public ::testing::Test {
  protected:
   csv_source_test() {
     fs::create_directories(in_dir());
-    cfg_.name = "stock";
+    cfg_.common.name = "stock";
     cfg_.directory = in_dir().string();
     cfg_.settle_time = std::chrono::milliseconds(1000);
-    cfg_.poll_interval = std::chrono::milliseconds(2000);
+    cfg_.common.interval = std::chrono::milliseconds(2000);
   }
 
   fs::path in_dir() const { return fs::path(dir_.path()) / "in"; }
@@ -73,13 +73,13 @@ class csv_source_test : public ::testing::Test {
   }
 
   plant::test::temp_dir dir_{"csv-source"};
-  config::csv_source cfg_;
+  sources::csv_settings cfg_;
 };
 
 const std::string two_rows = "material,quantity\nbolt,5\nnut,7\n";
 
 TEST_F(csv_source_test, describes_itself) {
-  cfg_.poll_interval = std::chrono::milliseconds(1234);
+  cfg_.common.interval = std::chrono::milliseconds(1234);
   auto source = make();
   EXPECT_EQ(source.name(), "stock");
   EXPECT_EQ(source.kind(), "csv");
@@ -259,7 +259,7 @@ TEST_F(csv_source_test, file_rewritten_while_handed_out_is_read_again_after_comm
 }
 
 TEST_F(csv_source_test, delete_unlinks_only_on_commit) {
-  cfg_.after = config::csv_after::remove;
+  cfg_.after = sources::csv_after::remove;
   const auto path = write("stock.csv", two_rows, t0 - 5000);
   auto source = make();
   source.poll(t0);
@@ -271,7 +271,7 @@ TEST_F(csv_source_test, delete_unlinks_only_on_commit) {
 }
 
 TEST_F(csv_source_test, delete_spares_a_file_rewritten_since_it_was_read) {
-  cfg_.after = config::csv_after::remove;
+  cfg_.after = sources::csv_after::remove;
   const auto path = write("stock.csv", two_rows, t0 - 5000);
   auto source = make();
   source.poll(t0);
@@ -286,7 +286,7 @@ TEST_F(csv_source_test, delete_spares_a_file_rewritten_since_it_was_read) {
 }
 
 TEST_F(csv_source_test, move_renames_into_move_to_and_avoids_clashes) {
-  cfg_.after = config::csv_after::move;
+  cfg_.after = sources::csv_after::move;
   cfg_.move_to = (fs::path(dir_.path()) / "archive" / "done").string();
   fs::create_directories(cfg_.move_to);
   write("stock.csv", "old", t0 - 90000, cfg_.move_to);
@@ -305,7 +305,7 @@ TEST_F(csv_source_test, move_renames_into_move_to_and_avoids_clashes) {
 }
 
 TEST_F(csv_source_test, move_defaults_to_a_done_directory_it_creates) {
-  cfg_.after = config::csv_after::move;
+  cfg_.after = sources::csv_after::move;
   write("stock.csv", two_rows, t0 - 5000);
   auto source = make();
   source.poll(t0);
@@ -325,7 +325,7 @@ TEST_F(csv_source_test, move_across_filesystems_copies_then_unlinks) {
   std::string pattern = "/dev/shm/csv-move-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   const fs::path other(pattern);
-  cfg_.after = config::csv_after::move;
+  cfg_.after = sources::csv_after::move;
   cfg_.move_to = other.string();
   write("stock.csv", "clash", t0, other);
   const auto path = write("stock.csv", two_rows, t0 - 5000);
@@ -341,7 +341,7 @@ TEST_F(csv_source_test, move_across_filesystems_copies_then_unlinks) {
 }
 
 TEST_F(csv_source_test, oversize_file_is_rejected_once_and_left_alone) {
-  cfg_.after = config::csv_after::remove;
+  cfg_.after = sources::csv_after::remove;
   cfg_.max_file_bytes = 20;
   const auto big = write("big.csv", two_rows, t0 - 5000);  // 31 bytes
   auto source = make();
@@ -362,7 +362,7 @@ TEST_F(csv_source_test, oversize_file_is_rejected_once_and_left_alone) {
 }
 
 TEST_F(csv_source_test, file_with_missing_column_is_rejected_once_and_kept) {
-  cfg_.after = config::csv_after::remove;
+  cfg_.after = sources::csv_after::remove;
   const auto path = write("stock.csv", "material,qty\nbolt,5\n", t0 - 5000);
   write("good.csv", two_rows, t0 - 4000);
   auto source = make();

@@ -10,12 +10,12 @@
 namespace plant::sources {
 namespace {
 
-using config::modbus_area;
-using config::modbus_type;
-using config::word_order;
+using sources::modbus_area;
+using sources::modbus_type;
+using sources::word_order;
 
-config::modbus_point point(modbus_type type, word_order order = word_order::abcd) {
-  config::modbus_point p;
+sources::modbus_point point(modbus_type type, word_order order = word_order::abcd) {
+  sources::modbus_point p;
   p.area = modbus_area::holding;
   p.address = 10;
   p.type = type;
@@ -166,7 +166,7 @@ TEST(modbus_decoding, not_a_number_and_infinity_are_bad_values_naming_the_key) {
   EXPECT_FALSE(decode_registers(point(modbus_type::float64, word_order::cdab), inf64).ok);
 }
 
-config::modbus_point state_point() {
+sources::modbus_point state_point() {
   auto p = point(modbus_type::uint16);
   p.key_path = "source.modbus[0].line[0].state";
   p.map = {{0, "idle"}, {1, "running"}, {4, "fault"}};

@@ -9,11 +9,11 @@
 namespace plant::sources {
 namespace {
 
-using config::modbus_area;
-using config::modbus_type;
+using sources::modbus_area;
+using sources::modbus_type;
 
-config::modbus_point at(modbus_area area, int address, modbus_type type = modbus_type::uint16) {
-  config::modbus_point p;
+sources::modbus_point at(modbus_area area, int address, modbus_type type = modbus_type::uint16) {
+  sources::modbus_point p;
   p.area = area;
   p.address = static_cast<std::uint16_t>(address);
   p.type = (area == modbus_area::coil || area == modbus_area::discrete) ? modbus_type::boolean : type;
@@ -29,7 +29,7 @@ std::vector<std::string> described(const std::vector<modbus_request>& plan) {
 using lines = std::vector<std::string>;
 
 TEST(modbus_request_plan, contiguous_points_of_mixed_widths_are_one_request) {
-  const std::vector<config::modbus_point> points = {
+  const std::vector<sources::modbus_point> points = {
       at(modbus_area::holding, 5, modbus_type::uint64), at(modbus_area::holding, 0),
       at(modbus_area::holding, 1, modbus_type::uint32), at(modbus_area::holding, 3, modbus_type::float32)};
   const auto plan = plan_requests(points, 0);

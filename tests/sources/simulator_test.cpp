@@ -21,9 +21,9 @@ using std::chrono::milliseconds;
 
 constexpr epoch_ms wall_start = 1'700'000'000'000;
 
-config::simulator_source sim_config(std::uint64_t seed = 1, double speed = 1.0) {
-  config::simulator_source cfg;
-  cfg.name = "sim";
+sources::simulator_settings sim_config(std::uint64_t seed = 1, double speed = 1.0) {
+  sources::simulator_settings cfg;
+  cfg.common.name = "sim";
   cfg.seed = seed;
   cfg.speed = speed;
   return cfg;
@@ -606,7 +606,7 @@ TEST(simulator_source, unthrottled_polls_emit_a_fixed_batch) {
 }
 
 TEST(simulator_source, a_huge_plant_still_advances_one_tick_per_poll) {
-  config::simulator_source cfg = sim_config(1, 0.0);
+  sources::simulator_settings cfg = sim_config(1, 0.0);
   cfg.lines = 15000;
   cfg.materials = 15000;
   simulator_source src(cfg, wall_start);
@@ -614,7 +614,7 @@ TEST(simulator_source, a_huge_plant_still_advances_one_tick_per_poll) {
 }
 
 TEST(simulator_source, config_errors_name_the_source_and_key) {
-  auto message = [](const config::simulator_source& cfg) {
+  auto message = [](const sources::simulator_settings& cfg) {
     try {
       simulator_source src(cfg, wall_start);
     } catch (const std::invalid_argument& e) {
@@ -622,15 +622,15 @@ TEST(simulator_source, config_errors_name_the_source_and_key) {
     }
     return std::string("no error");
   };
-  config::simulator_source cfg = sim_config();
+  sources::simulator_settings cfg = sim_config();
   cfg.lines = 0;
   EXPECT_EQ(message(cfg), "simulator source \"sim\": lines: must be between 1 and 100000, got 0");
   cfg = sim_config();
   cfg.speed = -1.0;
   EXPECT_EQ(message(cfg), "simulator source \"sim\": speed: must be 0 or a positive number, got -1.000000");
   cfg = sim_config();
-  cfg.sample_interval = milliseconds{0};
-  EXPECT_EQ(message(cfg), "simulator source \"sim\": sample_interval: must be between 1 ms and 24 h, got 0 ms");
+  cfg.common.interval = milliseconds{0};
+  EXPECT_EQ(message(cfg), "simulator source \"sim\": interval: must be between 1 ms and 24 h, got 0 ms");
 }
 
 }  // namespace

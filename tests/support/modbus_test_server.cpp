@@ -22,25 +22,25 @@ namespace {
 constexpr int table_size = 65536;
 constexpr int tcp_header = 7;  // MBAP header; the PDU follows
 
-int function_code_of(config::modbus_area area) {
+int function_code_of(sources::modbus_area area) {
   switch (area) {
-    case config::modbus_area::coil: return MODBUS_FC_READ_COILS;
-    case config::modbus_area::discrete: return MODBUS_FC_READ_DISCRETE_INPUTS;
-    case config::modbus_area::holding: return MODBUS_FC_READ_HOLDING_REGISTERS;
-    case config::modbus_area::input: return MODBUS_FC_READ_INPUT_REGISTERS;
+    case sources::modbus_area::coil: return MODBUS_FC_READ_COILS;
+    case sources::modbus_area::discrete: return MODBUS_FC_READ_DISCRETE_INPUTS;
+    case sources::modbus_area::holding: return MODBUS_FC_READ_HOLDING_REGISTERS;
+    case sources::modbus_area::input: return MODBUS_FC_READ_INPUT_REGISTERS;
   }
   return MODBUS_FC_READ_HOLDING_REGISTERS;
 }
 
 // Written apart from the agent's decoder (and the other way round: it builds the
 // register list and then reorders it) so the two cannot share a mistake.
-std::vector<std::uint16_t> layout(std::uint64_t bits, int words, config::word_order order) {
+std::vector<std::uint16_t> layout(std::uint64_t bits, int words, sources::word_order order) {
   std::vector<std::uint16_t> out;
   for (int i = words - 1; i >= 0; --i) out.push_back(static_cast<std::uint16_t>(bits >> (16 * i)));
-  if (words > 1 && (order == config::word_order::cdab || order == config::word_order::dcba)) {
+  if (words > 1 && (order == sources::word_order::cdab || order == sources::word_order::dcba)) {
     std::reverse(out.begin(), out.end());
   }
-  if (words > 1 && (order == config::word_order::badc || order == config::word_order::dcba)) {
+  if (words > 1 && (order == sources::word_order::badc || order == sources::word_order::dcba)) {
     for (auto& w : out) w = static_cast<std::uint16_t>(((w & 0xFF) << 8) | (w >> 8));
   }
   return out;
@@ -102,48 +102,48 @@ std::uint16_t modbus_test_tables::holding(int address) const {
   return mapping_->tab_registers[address];
 }
 
-void modbus_test_tables::set_words(config::modbus_area area, int address, std::uint64_t bits, int words,
-                                   config::word_order order) {
+void modbus_test_tables::set_words(sources::modbus_area area, int address, std::uint64_t bits, int words,
+                                   sources::word_order order) {
   const auto registers = layout(bits, words, order);
   std::lock_guard<std::mutex> lock(mutex_);
   std::uint16_t* table =
-      area == config::modbus_area::input ? mapping_->tab_input_registers : mapping_->tab_registers;
+      area == sources::modbus_area::input ? mapping_->tab_input_registers : mapping_->tab_registers;
   for (std::size_t i = 0; i < registers.size(); ++i) table[address + static_cast<int>(i)] = registers[i];
 }
 
-void modbus_test_tables::set_int16(int address, std::int16_t value, config::modbus_area area) {
-  set_words(area, address, static_cast<std::uint16_t>(value), 1, config::word_order::abcd);
+void modbus_test_tables::set_int16(int address, std::int16_t value, sources::modbus_area area) {
+  set_words(area, address, static_cast<std::uint16_t>(value), 1, sources::word_order::abcd);
 }
 
-void modbus_test_tables::set_int32(int address, std::int32_t value, config::word_order order,
-                                   config::modbus_area area) {
+void modbus_test_tables::set_int32(int address, std::int32_t value, sources::word_order order,
+                                   sources::modbus_area area) {
   set_words(area, address, static_cast<std::uint32_t>(value), 2, order);
 }
 
-void modbus_test_tables::set_uint32(int address, std::uint32_t value, config::word_order order,
-                                    config::modbus_area area) {
+void modbus_test_tables::set_uint32(int address, std::uint32_t value, sources::word_order order,
+                                    sources::modbus_area area) {
   set_words(area, address, value, 2, order);
 }
 
-void modbus_test_tables::set_int64(int address, std::int64_t value, config::word_order order,
-                                   config::modbus_area area) {
+void modbus_test_tables::set_int64(int address, std::int64_t value, sources::word_order order,
+                                   sources::modbus_area area) {
   set_words(area, address, static_cast<std::uint64_t>(value), 4, order);
 }
 
-void modbus_test_tables::set_uint64(int address, std::uint64_t value, config::word_order order,
-                                    config::modbus_area area) {
+void modbus_test_tables::set_uint64(int address, std::uint64_t value, sources::word_order order,
+                                    sources::modbus_area area) {
   set_words(area, address, value, 4, order);
 }
 
-void modbus_test_tables::set_float32(int address, float value, config::word_order order,
-                                     config::modbus_area area) {
+void modbus_test_tables::set_float32(int address, float value, sources::word_order order,
+                                     sources::modbus_area area) {
   std::uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
   set_words(area, address, bits, 2, order);
 }
 
-void modbus_test_tables::set_float64(int address, double value, config::word_order order,
-                                     config::modbus_area area) {
+void modbus_test_tables::set_float64(int address, double value, sources::word_order order,
+                                     sources::modbus_area area) {
   std::uint64_t bits;
   std::memcpy(&bits, &value, sizeof bits);
   set_words(area, address, bits, 4, order);
@@ -224,7 +224,7 @@ void modbus_test_server::reset_counts() {
   counts_.clear();
 }
 
-void modbus_test_server::set_exception(config::modbus_area area, int first, int last, int code) {
+void modbus_test_server::set_exception(sources::modbus_area area, int first, int last, int code) {
   std::lock_guard<std::mutex> lock(counts_mutex_);
   exceptions_.push_back({function_code_of(area), first, last, code});
 }

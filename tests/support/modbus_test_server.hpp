@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
 
 typedef struct _modbus modbus_t;
 typedef struct _modbus_mapping_t modbus_mapping_t;
@@ -43,21 +43,21 @@ class modbus_test_tables {
   void set_holding(int address, std::uint16_t value);
   /// Writes `words` registers (1, 2 or 4) holding `bits` laid out in `order`
   /// (the layouts of agent/sources/modbus/modbus_decoding.hpp).
-  void set_words(config::modbus_area area, int address, std::uint64_t bits, int words, config::word_order order);
+  void set_words(sources::modbus_area area, int address, std::uint64_t bits, int words, sources::word_order order);
   /// Typed values in `order`, in the holding registers unless `area` says input.
-  void set_int16(int address, std::int16_t value, config::modbus_area area = config::modbus_area::holding);
-  void set_int32(int address, std::int32_t value, config::word_order order,
-                 config::modbus_area area = config::modbus_area::holding);
-  void set_uint32(int address, std::uint32_t value, config::word_order order,
-                  config::modbus_area area = config::modbus_area::holding);
-  void set_int64(int address, std::int64_t value, config::word_order order,
-                 config::modbus_area area = config::modbus_area::holding);
-  void set_uint64(int address, std::uint64_t value, config::word_order order,
-                  config::modbus_area area = config::modbus_area::holding);
-  void set_float32(int address, float value, config::word_order order,
-                   config::modbus_area area = config::modbus_area::holding);
-  void set_float64(int address, double value, config::word_order order,
-                   config::modbus_area area = config::modbus_area::holding);
+  void set_int16(int address, std::int16_t value, sources::modbus_area area = sources::modbus_area::holding);
+  void set_int32(int address, std::int32_t value, sources::word_order order,
+                 sources::modbus_area area = sources::modbus_area::holding);
+  void set_uint32(int address, std::uint32_t value, sources::word_order order,
+                  sources::modbus_area area = sources::modbus_area::holding);
+  void set_int64(int address, std::int64_t value, sources::word_order order,
+                 sources::modbus_area area = sources::modbus_area::holding);
+  void set_uint64(int address, std::uint64_t value, sources::word_order order,
+                  sources::modbus_area area = sources::modbus_area::holding);
+  void set_float32(int address, float value, sources::word_order order,
+                   sources::modbus_area area = sources::modbus_area::holding);
+  void set_float64(int address, double value, sources::word_order order,
+                   sources::modbus_area area = sources::modbus_area::holding);
   /// The holding register at `address`.
   std::uint16_t holding(int address) const;
 
@@ -100,7 +100,7 @@ class modbus_test_server : public modbus_test_tables {
   /// True: keep the connections open, read every request and answer none (a hung device).
   void set_silent(bool silent) { silent_ = silent; }
   /// Answer reads of `area` touching addresses first..last with exception `code` (e.g. 2).
-  void set_exception(config::modbus_area area, int first, int last, int code);
+  void set_exception(sources::modbus_area area, int first, int last, int code);
   /// Answer normally again.
   void clear_exceptions();
   /// Closes every client connection (the listener stays); returns once done.

@@ -114,9 +114,11 @@ TEST(watch_options, usage_errors) {
   EXPECT_EQ(error_of({"--count", "0"}), "plant-watch: --count: expected a whole number above 0, got '0'");
   EXPECT_EQ(error_of({"--count", "12x"}), "plant-watch: --count: expected a whole number above 0, got '12x'");
   EXPECT_EQ(error_of({"--duration", "10x"}),
-            "plant-watch: --duration: expected a duration like 500ms, 10s, 2m or 1h, got '10x'");
+            "plant-watch: --duration: expected a duration like 500ms, 10s, 2m or 1h30m, got '10x' "
+            "(unknown unit 'x'; use ms, s, m, h or d)");
   EXPECT_EQ(error_of({"--refresh", "1.5s"}),
-            "plant-watch: --refresh: expected a duration like 500ms, 10s, 2m or 1h, got '1.5s'");
+            "plant-watch: --refresh: expected a duration like 500ms, 10s, 2m or 1h30m, got '1.5s' "
+            "(fractions are not allowed; write e.g. \"1m30s\" instead of \"1.5m\")");
   EXPECT_EQ(error_of({"--refresh", "10ms"}), "plant-watch: --refresh: must be at least 100ms, got '10ms'");
   EXPECT_EQ(error_of({"--client-id="}), "plant-watch: --client-id: must not be empty");
   EXPECT_EQ(error_of({"--topic", "plant/#/x"}),
@@ -147,22 +149,35 @@ TEST(watch_options, dependent_flags) {
   EXPECT_EQ(error_of({"--url", "tcp://b:1883", "--insecure"}), "plant-watch: --insecure needs an ssl:// URL, got 'tcp://b:1883'");
 }
 
-TEST(watch_options, durations) {
+TEST(watch_options, durations_use_the_config_grammar) {
   std::chrono::milliseconds d{0};
-  ASSERT_TRUE(parse_duration("500ms", d));
+  std::string why;
+  ASSERT_TRUE(parse_positive_duration("500ms", d, why));
   EXPECT_EQ(d, 500ms);
-  ASSERT_TRUE(parse_duration("10s", d));
+  ASSERT_TRUE(parse_positive_duration("10s", d, why));
   EXPECT_EQ(d, 10000ms);
-  ASSERT_TRUE(parse_duration("2m", d));
+  ASSERT_TRUE(parse_positive_duration("2m", d, why));
   EXPECT_EQ(d, 120000ms);
-  ASSERT_TRUE(parse_duration("1h", d));
+  ASSERT_TRUE(parse_positive_duration("1h", d, why));
   EXPECT_EQ(d, 3600000ms);
-  EXPECT_FALSE(parse_duration("0s", d));
-  EXPECT_FALSE(parse_duration("10", d));
-  EXPECT_FALSE(parse_duration("s", d));
-  EXPECT_FALSE(parse_duration("-1s", d));
-  EXPECT_FALSE(parse_duration("1 s", d));
-  EXPECT_FALSE(parse_duration("99999999999999999999h", d));
+  // The config accepts compounds, so the CLI does too (it refused "1h30m" before).
+  ASSERT_TRUE(parse_positive_duration("1h30m", d, why)) << why;
+  EXPECT_EQ(d, 5400000ms);
+  ASSERT_TRUE(parse_positive_duration("7d", d, why)) << why;
+  EXPECT_EQ(d, 7 * 24 * 3600000ms);
+  EXPECT_FALSE(parse_positive_duration("0s", d, why));
+  EXPECT_EQ(why, "it must be more than 0");
+  EXPECT_FALSE(parse_positive_duration("10", d, why));
+  EXPECT_FALSE(parse_positive_duration("s", d, why));
+  EXPECT_FALSE(parse_positive_duration("-1s", d, why));
+  EXPECT_FALSE(parse_positive_duration("1 s", d, why));
+  EXPECT_FALSE(parse_positive_duration("99999999999999999999h", d, why));
+}
+
+TEST(watch_options, a_bad_duration_says_why) {
+  EXPECT_EQ(error_of({"--duration", "1.5m"}),
+            "plant-watch: --duration: expected a duration like 500ms, 10s, 2m or 1h30m, got '1.5m' "
+            "(fractions are not allowed; write e.g. \"1m30s\" instead of \"1.5m\")");
 }
 
 imported_connection agent_settings() {

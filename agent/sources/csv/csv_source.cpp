@@ -205,11 +205,11 @@ int rename_without_clash(const fs::path& from, const fs::path& dir, const std::s
 
 }  // namespace
 
-csv_source::csv_source(const config::csv_source& cfg, fs::path state_dir, std::size_t max_tracked)
+csv_source::csv_source(const sources::csv_settings& cfg, fs::path state_dir, std::size_t max_tracked)
     : cfg_(cfg),
       directory_(cfg.directory),
       move_to_(cfg.move_to.empty() ? fs::path(cfg.directory) / "done" : fs::path(cfg.move_to)),
-      state_file_(state_dir / "csv" / (file_name_for(cfg.name) + ".seen")),
+      state_file_(state_dir / "csv" / (file_name_for(cfg.common.name) + ".seen")),
       max_tracked_(max_tracked) {
   columns_.material = cfg.material_column;
   columns_.quantity = cfg.quantity_column;
@@ -392,7 +392,7 @@ void csv_source::forget(const std::string& file_name) { files_.erase(file_name);
 
 void csv_source::finish(const std::string& file_name, tracked_file& file) {
   file.st = stage::done;
-  if (cfg_.after == config::csv_after::keep) {
+  if (cfg_.after == sources::csv_after::keep) {
     state_dirty_ = true;
     return;
   }
@@ -411,7 +411,7 @@ void csv_source::finish(const std::string& file_name, tracked_file& file) {
     return;
   }
 
-  if (cfg_.after == config::csv_after::remove) {
+  if (cfg_.after == sources::csv_after::remove) {
     if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
       forget(file_name);
       return;
@@ -465,7 +465,7 @@ poll_result csv_source::poll(epoch_ms now) {
   result.rejects = std::move(deferred_);
   deferred_.clear();
   if (deferred_dropped_ > 0) {
-    result.rejects.push_back(cfg_.name + ": " + std::to_string(deferred_dropped_) + " more problems not listed");
+    result.rejects.push_back(cfg_.common.name + ": " + std::to_string(deferred_dropped_) + " more problems not listed");
     deferred_dropped_ = 0;
   }
 
@@ -548,6 +548,10 @@ poll_result csv_source::poll(epoch_ms now) {
   // are written now; state for handed-out files waits for commit().
   if (state_dirty_) save_state();
   return result;
+}
+
+std::unique_ptr<source> make_csv_source(const source_settings& settings, const source_context& context) {
+  return std::make_unique<csv_source>(static_cast<const csv_settings&>(settings), context.state_dir);
 }
 
 }  // namespace plant::sources

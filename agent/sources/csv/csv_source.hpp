@@ -13,9 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/csv/csv_settings.hpp"
 #include "agent/sources/csv/stock_csv_parser.hpp"
 #include "agent/sources/source.hpp"
+#include "agent/sources/source_registry.hpp"
 
 namespace plant::sources {
 
@@ -35,15 +36,15 @@ class csv_source final : public source {
 
   /// Loads the seen-state of `cfg.name` from `<state_dir>/csv/<name>.seen` if it exists;
   /// a damaged entry is skipped and reported by the first poll. Does not touch the directory.
-  csv_source(const config::csv_source& cfg, std::filesystem::path state_dir,
+  csv_source(const sources::csv_settings& cfg, std::filesystem::path state_dir,
              std::size_t max_tracked = default_max_tracked);
 
   /// The configured source name.
-  const std::string& name() const override { return cfg_.name; }
+  const std::string& name() const override { return cfg_.common.name; }
   /// "csv".
   std::string_view kind() const override { return "csv"; }
-  /// cfg.poll_interval.
-  std::chrono::milliseconds interval() const override { return cfg_.poll_interval; }
+  /// cfg.common.interval: how often the directory is scanned.
+  std::chrono::milliseconds interval() const override { return cfg_.common.interval; }
   /// False: a file is read once; a quiet directory means no news, not stale values.
   bool reports_current_values() const override { return false; }
   /// Scans the directory and returns the samples of files that became complete
@@ -97,7 +98,7 @@ class csv_source final : public source {
   /// After = delete/move: the file is gone from the directory, forget it.
   void forget(const std::string& file_name);
 
-  config::csv_source cfg_;
+  sources::csv_settings cfg_;
   std::filesystem::path directory_;
   std::filesystem::path move_to_;
   std::filesystem::path state_file_;
@@ -114,5 +115,8 @@ class csv_source final : public source {
   bool state_dirty_ = false;
   bool save_error_reported_ = false;  ///< a failing disk is reported once, not every poll
 };
+
+/// The registry's factory for [[source.csv]].
+std::unique_ptr<source> make_csv_source(const source_settings& settings, const source_context& context);
 
 }  // namespace plant::sources

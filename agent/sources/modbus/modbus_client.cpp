@@ -11,7 +11,7 @@ std::string modbus_endpoint::serial_text() const {
   return std::to_string(baud) + " " + std::to_string(data_bits) + parity + std::to_string(stop_bits);
 }
 
-std::string parse_endpoint(const config::modbus_source& cfg, modbus_endpoint& out) {
+std::string parse_endpoint(const sources::modbus_settings& cfg, modbus_endpoint& out) {
   const std::string& address = cfg.address;
   out = modbus_endpoint{};
   out.address = address;
@@ -162,9 +162,9 @@ read_status modbus_client::failure() const {
   return status;
 }
 
-read_status modbus_client::read_registers(config::modbus_area area, int start, int count, std::uint16_t* out) {
+read_status modbus_client::read_registers(sources::modbus_area area, int start, int count, std::uint16_t* out) {
   if (ctx_ == nullptr) return {read_status::kind_t::link_error, 0, "not connected", true};
-  const int rc = area == config::modbus_area::input ? modbus_read_input_registers(ctx_, start, count, out)
+  const int rc = area == sources::modbus_area::input ? modbus_read_input_registers(ctx_, start, count, out)
                                                      : modbus_read_registers(ctx_, start, count, out);
   if (rc == -1) return failure();
   if (rc != count) return {read_status::kind_t::link_error, 0, "short answer: " + std::to_string(rc) + " of " +
@@ -172,9 +172,9 @@ read_status modbus_client::read_registers(config::modbus_area area, int start, i
   return {};
 }
 
-read_status modbus_client::read_bits(config::modbus_area area, int start, int count, std::uint8_t* out) {
+read_status modbus_client::read_bits(sources::modbus_area area, int start, int count, std::uint8_t* out) {
   if (ctx_ == nullptr) return {read_status::kind_t::link_error, 0, "not connected", true};
-  const int rc = area == config::modbus_area::discrete ? modbus_read_input_bits(ctx_, start, count, out)
+  const int rc = area == sources::modbus_area::discrete ? modbus_read_input_bits(ctx_, start, count, out)
                                                         : modbus_read_bits(ctx_, start, count, out);
   if (rc == -1) return failure();
   if (rc != count) return {read_status::kind_t::link_error, 0, "short answer: " + std::to_string(rc) + " of " +

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
 
 // libmodbus's context type, declared as modbus.h declares it, so that only
 // modbus_client.cpp needs libmodbus's headers.
@@ -33,7 +33,7 @@ struct modbus_endpoint {
 
 /// Parses cfg.address (already validated by the config schema). Returns an
 /// error text ("address 'x' must start with tcp:// or rtu://"), empty when fine.
-std::string parse_endpoint(const config::modbus_source& cfg, modbus_endpoint& out);
+std::string parse_endpoint(const sources::modbus_settings& cfg, modbus_endpoint& out);
 
 /// Name of a Modbus exception code: 2 -> "illegal data address"; "exception 12" when unknown.
 std::string exception_name(int code);
@@ -77,9 +77,9 @@ class modbus_client {
   /// with `reason` when libmodbus refuses the unit id.
   bool prepare(int unit_id, std::chrono::milliseconds timeout, std::string& reason);
   /// Reads `count` input or holding registers starting at `start` into `out`.
-  read_status read_registers(config::modbus_area area, int start, int count, std::uint16_t* out);
+  read_status read_registers(sources::modbus_area area, int start, int count, std::uint16_t* out);
   /// Reads `count` coils or discrete inputs starting at `start` into `out` (one byte per bit, 0 or 1).
-  read_status read_bits(config::modbus_area area, int start, int count, std::uint8_t* out);
+  read_status read_bits(sources::modbus_area area, int start, int count, std::uint8_t* out);
   /// The endpoint this client talks to.
   const modbus_endpoint& endpoint() const { return endpoint_; }
 

@@ -7,9 +7,9 @@
 
 namespace plant::sources {
 
-using config::modbus_area;
-using config::modbus_type;
-using config::word_order;
+using sources::modbus_area;
+using sources::modbus_type;
+using sources::word_order;
 
 int registers_of(modbus_type type) {
   switch (type) {
@@ -26,7 +26,7 @@ int registers_of(modbus_type type) {
   }
 }
 
-int width_of(const config::modbus_point& point) {
+int width_of(const sources::modbus_point& point) {
   if (point.area == modbus_area::coil || point.area == modbus_area::discrete) return 1;
   if (point.bit) return 1;
   return registers_of(point.type);
@@ -94,11 +94,11 @@ std::string real_text(double v) {
   return buffer;
 }
 
-bool default_scaling(const config::modbus_point& point) { return point.scale == 1.0 && point.offset == 0.0; }
+bool default_scaling(const sources::modbus_point& point) { return point.scale == 1.0 && point.offset == 0.0; }
 
 // Integers keep their exact text when not scaled, so a probe of a 64-bit counter
 // shows every digit rather than a rounded double.
-void finish_integer(const config::modbus_point& point, point_value& out, std::int64_t signed_value,
+void finish_integer(const sources::modbus_point& point, point_value& out, std::int64_t signed_value,
                     std::uint64_t unsigned_value, bool is_signed) {
   out.ok = true;
   const double raw = is_signed ? static_cast<double>(signed_value) : static_cast<double>(unsigned_value);
@@ -115,7 +115,7 @@ void finish_integer(const config::modbus_point& point, point_value& out, std::in
   }
 }
 
-void finish_real(const config::modbus_point& point, point_value& out, double raw) {
+void finish_real(const sources::modbus_point& point, point_value& out, double raw) {
   if (!std::isfinite(raw)) {
     out.ok = false;
     out.text = real_text(raw);
@@ -132,7 +132,7 @@ void finish_real(const config::modbus_point& point, point_value& out, double raw
   }
 }
 
-void finish_bool(const config::modbus_point& point, point_value& out, bool on) {
+void finish_bool(const sources::modbus_point& point, point_value& out, bool on) {
   out.ok = true;
   out.width_bits = 1;
   out.raw_bits = on ? 1 : 0;
@@ -143,13 +143,13 @@ void finish_bool(const config::modbus_point& point, point_value& out, bool on) {
 
 }  // namespace
 
-point_value decode_bit(const config::modbus_point& point, bool bit) {
+point_value decode_bit(const sources::modbus_point& point, bool bit) {
   point_value out;
   finish_bool(point, out, bit);
   return out;
 }
 
-point_value decode_registers(const config::modbus_point& point, const std::uint16_t* registers) {
+point_value decode_registers(const sources::modbus_point& point, const std::uint16_t* registers) {
   point_value out;
   if (point.bit) {
     finish_bool(point, out, ((registers[0] >> *point.bit) & 1u) != 0);
@@ -201,7 +201,7 @@ point_value decode_registers(const config::modbus_point& point, const std::uint1
   return out;
 }
 
-point_value failed_point(const config::modbus_point& point, const std::string& reason) {
+point_value failed_point(const sources::modbus_point& point, const std::string& reason) {
   point_value out;
   out.ok = false;
   out.error = point.key_path + ": " + reason;
@@ -209,7 +209,7 @@ point_value failed_point(const config::modbus_point& point, const std::string& r
   return out;
 }
 
-std::optional<line_state> state_of(const config::modbus_point& point, const point_value& value, std::string& error) {
+std::optional<line_state> state_of(const sources::modbus_point& point, const point_value& value, std::string& error) {
   if (!value.ok) {
     error = value.error;
     return std::nullopt;

@@ -31,25 +31,25 @@
 #include <optional>
 #include <string>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
 #include "agent/core/sample.hpp"
 
 namespace plant::sources {
 
 /// Registers a value of `type` spans: 1 (bool, 16-bit), 2 (32-bit) or 4 (64-bit).
-int registers_of(config::modbus_type type);
+int registers_of(sources::modbus_type type);
 /// Registers (input/holding) or bits (coil/discrete) the point reads: `bit` points read one register.
-int width_of(const config::modbus_point& point);
+int width_of(const sources::modbus_point& point);
 /// "coil", "discrete", "input", "holding".
-const char* to_string(config::modbus_area area);
+const char* to_string(sources::modbus_area area);
 /// "bool", "int16", ... as written in the config.
-const char* to_string(config::modbus_type type);
+const char* to_string(sources::modbus_type type);
 /// "ABCD", "CDAB", "BADC", "DCBA".
-const char* to_string(config::word_order order);
+const char* to_string(sources::word_order order);
 
 /// Joins `count` registers (1, 2 or 4) laid out in `order` into the value's bits,
 /// most significant byte first (see the table above).
-std::uint64_t join_registers(const std::uint16_t* registers, int count, config::word_order order);
+std::uint64_t join_registers(const std::uint16_t* registers, int count, sources::word_order order);
 
 /// One decoded point.
 struct point_value {
@@ -72,18 +72,18 @@ struct point_value {
 
 /// Decodes a register point (input/holding) from the width_of(point) registers
 /// it covers. NaN and infinite floats decode with ok = false.
-point_value decode_registers(const config::modbus_point& point, const std::uint16_t* registers);
+point_value decode_registers(const sources::modbus_point& point, const std::uint16_t* registers);
 /// Decodes a coil/discrete point from its bit.
-point_value decode_bit(const config::modbus_point& point, bool bit);
+point_value decode_bit(const sources::modbus_point& point, bool bit);
 
 /// A point marked bad for a reason that is not its value (exception response):
 /// `reason` is prefixed with the point's key path.
-point_value failed_point(const config::modbus_point& point, const std::string& reason);
+point_value failed_point(const sources::modbus_point& point, const std::string& reason);
 
 /// The line state of a decoded `state` point: looked up in point.map when the map
 /// is not empty (by the value before scale/offset), else the value is taken as
 /// the plant.v1.LineState number (0..6). Returns nullopt and sets `error`
 /// ("<key_path>: value 7 is not in map") when there is no such state.
-std::optional<line_state> state_of(const config::modbus_point& point, const point_value& value, std::string& error);
+std::optional<line_state> state_of(const sources::modbus_point& point, const point_value& value, std::string& error);
 
 }  // namespace plant::sources

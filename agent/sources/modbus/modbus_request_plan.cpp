@@ -8,8 +8,8 @@ namespace plant::sources {
 
 namespace {
 
-bool is_bit_area(config::modbus_area area) {
-  return area == config::modbus_area::coil || area == config::modbus_area::discrete;
+bool is_bit_area(sources::modbus_area area) {
+  return area == sources::modbus_area::coil || area == sources::modbus_area::discrete;
 }
 
 struct placed {
@@ -20,11 +20,11 @@ struct placed {
 
 }  // namespace
 
-std::vector<modbus_request> plan_requests(const std::vector<config::modbus_point>& points, int max_gap) {
+std::vector<modbus_request> plan_requests(const std::vector<sources::modbus_point>& points, int max_gap) {
   std::vector<modbus_request> plan;
-  const config::modbus_area areas[] = {config::modbus_area::coil, config::modbus_area::discrete,
-                                       config::modbus_area::input, config::modbus_area::holding};
-  for (config::modbus_area area : areas) {
+  const sources::modbus_area areas[] = {sources::modbus_area::coil, sources::modbus_area::discrete,
+                                       sources::modbus_area::input, sources::modbus_area::holding};
+  for (sources::modbus_area area : areas) {
     const bool bits = is_bit_area(area);
     const int limit = bits ? max_read_bits : max_read_registers;
     // The gap is given in registers; for bit areas a register's worth is 16 bits,

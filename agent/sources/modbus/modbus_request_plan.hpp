@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
 
 namespace plant::sources {
 
@@ -28,7 +28,7 @@ constexpr int max_read_bits = 2000;
 
 /// One read request and the points it serves.
 struct modbus_request {
-  config::modbus_area area = config::modbus_area::holding;  ///< the one area read
+  sources::modbus_area area = sources::modbus_area::holding;  ///< the one area read
   std::uint16_t start = 0;      ///< first register (bit) address
   std::uint16_t count = 0;      ///< registers (bits) read
   std::vector<std::size_t> points;  ///< indexes into the point list given to plan_requests, by address
@@ -39,7 +39,7 @@ struct modbus_request {
 
 /// Plans the reads for `points` (in any order; indexes refer to this vector).
 /// Requests come out by area (coil, discrete, input, holding), then address.
-std::vector<modbus_request> plan_requests(const std::vector<config::modbus_point>& points, int max_gap);
+std::vector<modbus_request> plan_requests(const std::vector<sources::modbus_point>& points, int max_gap);
 
 /// "holding 0..11 (12 registers, 4 points)", "coil 3..3 (1 bit, 1 point)".
 std::string describe(const modbus_request& request);

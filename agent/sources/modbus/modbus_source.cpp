@@ -10,17 +10,17 @@ namespace plant::sources {
 
 namespace {
 
-bool is_bit_area(config::modbus_area area) {
-  return area == config::modbus_area::coil || area == config::modbus_area::discrete;
+bool is_bit_area(sources::modbus_area area) {
+  return area == sources::modbus_area::coil || area == sources::modbus_area::discrete;
 }
 
-bool is_float(config::modbus_type type) {
-  return type == config::modbus_type::float32 || type == config::modbus_type::float64;
+bool is_float(sources::modbus_type type) {
+  return type == sources::modbus_type::float32 || type == sources::modbus_type::float64;
 }
 
 // The width at which a counter point wraps.
-int counter_width(const config::modbus_point& point) {
-  if (is_bit_area(point.area) || point.bit || point.type == config::modbus_type::boolean) return 16;
+int counter_width(const sources::modbus_point& point) {
+  if (is_bit_area(point.area) || point.bit || point.type == sources::modbus_type::boolean) return 16;
   if (is_float(point.type)) return 64;
   return 16 * registers_of(point.type);
 }
@@ -33,21 +33,21 @@ std::string hex_word(std::uint16_t word) {
 
 }  // namespace
 
-modbus_source::modbus_source(const config::modbus_source& cfg)
-    : cfg_(cfg), log_("modbus", cfg.name) {
+modbus_source::modbus_source(const sources::modbus_settings& cfg)
+    : cfg_(cfg), log_("modbus", cfg.common.name) {
   const std::string error = parse_endpoint(cfg_, endpoint_);
-  if (!error.empty()) throw std::invalid_argument("source '" + cfg_.name + "': " + error);
+  if (!error.empty()) throw std::invalid_argument("source '" + cfg_.common.name + "': " + error);
   peer_ = endpoint_.address + " unit " + std::to_string(cfg_.unit_id);
 
-  auto add = [this](const config::modbus_point& point, role what, std::size_t owner, const std::string& fallback) {
+  auto add = [this](const sources::modbus_point& point, role what, std::size_t owner, const std::string& fallback) {
     point_slot slot{point, what, owner};
     // Configs made in code (tests) carry no key path; messages still need one.
     if (slot.point.key_path.empty()) slot.point.key_path = fallback;
     points_.push_back(std::move(slot));
   };
   for (std::size_t i = 0; i < cfg_.lines.size(); ++i) {
-    const config::modbus_line& line = cfg_.lines[i];
-    const std::string base = cfg_.name + ".line[" + std::to_string(i) + "].";
+    const sources::modbus_line& line = cfg_.lines[i];
+    const std::string base = cfg_.common.name + ".line[" + std::to_string(i) + "].";
     if (line.state) add(*line.state, role::state, i, base + "state");
     if (line.good_count) add(*line.good_count, role::good_count, i, base + "good_count");
     if (line.reject_count) add(*line.reject_count, role::reject_count, i, base + "reject_count");
@@ -55,10 +55,10 @@ modbus_source::modbus_source(const config::modbus_source& cfg)
                          part_counter(line.reject_count ? counter_width(*line.reject_count) : 32)});
   }
   for (std::size_t i = 0; i < cfg_.stocks.size(); ++i) {
-    add(cfg_.stocks[i].quantity, role::quantity, i, cfg_.name + ".stock[" + std::to_string(i) + "].quantity");
+    add(cfg_.stocks[i].quantity, role::quantity, i, cfg_.common.name + ".stock[" + std::to_string(i) + "].quantity");
   }
 
-  std::vector<config::modbus_point> plain;
+  std::vector<sources::modbus_point> plain;
   plain.reserve(points_.size());
   for (const auto& slot : points_) plain.push_back(slot.point);
   plan_ = plan_requests(plain, cfg_.max_gap);
@@ -67,7 +67,7 @@ modbus_source::modbus_source(const config::modbus_source& cfg)
   for (const auto& request : plan_) log_.debug("plan: " + describe(request));
 
   if (endpoint_.rtu) {
-    bus_ = rtu_bus::acquire(endpoint_, cfg_.name);
+    bus_ = rtu_bus::acquire(endpoint_, cfg_.common.name);
   } else {
     own_client_ = std::make_unique<modbus_client>(endpoint_);
   }
@@ -84,26 +84,16 @@ poll_result modbus_source::poll(epoch_ms now) {
   return poll_with(*own_client_, now);
 }
 
-bool modbus_source::ensure_connected(modbus_client& client, epoch_ms now, std::string& error) {
+bool modbus_source::ensure_connected(modbus_client& client, std::string& error) {
   if (client.connected()) {
     ever_connected_ = true;
     return true;
   }
-  // Wait out the reconnect delay; a clock stepped back by more than the longest
-  // delay does not hold the device hostage.
-  if (connect_failures_ > 0 && now < next_connect_at_ && now >= next_connect_at_ - cfg_.reconnect_max_delay.count()) {
-    error = last_connect_error_;
-    return false;
-  }
+  // One attempt per poll: when it fails, the poll fails, and the core's backoff
+  // (retry_min_delay .. retry_max_delay, with jitter) decides when to poll again.
   std::string reason;
   if (!client.connect(cfg_.timeout, reason)) {
-    ++connect_failures_;
-    std::int64_t delay = std::max<std::int64_t>(1, cfg_.reconnect_min_delay.count());
-    for (unsigned i = 1; i < connect_failures_ && delay < cfg_.reconnect_max_delay.count(); ++i) delay *= 2;
-    delay = std::min<std::int64_t>(delay, std::max(cfg_.reconnect_max_delay.count(), cfg_.reconnect_min_delay.count()));
-    next_connect_at_ = now + delay;
-    last_connect_error_ = peer_ + ": connect: " + reason;
-    error = last_connect_error_;
+    error = peer_ + ": connect: " + reason;
     return false;
   }
   if (ever_connected_) {
@@ -113,14 +103,13 @@ bool modbus_source::ensure_connected(modbus_client& client, epoch_ms now, std::s
     log_.info("connected to " + peer_);
   }
   ever_connected_ = true;
-  connect_failures_ = 0;
   return true;
 }
 
 poll_result modbus_source::poll_with(modbus_client& client, epoch_ms now) {
   poll_result out;
   std::string error;
-  if (!ensure_connected(client, now, error)) {
+  if (!ensure_connected(client, error)) {
     out.error = error;
     return out;
   }
@@ -177,7 +166,7 @@ void modbus_source::decode_request(const modbus_request& request, const std::vec
                                    const std::vector<std::uint8_t>& bits,
                                    std::vector<point_reading>& readings) const {
   for (std::size_t index : request.points) {
-    const config::modbus_point& point = points_[index].point;
+    const sources::modbus_point& point = points_[index].point;
     point_reading& reading = readings[index];
     const std::size_t offset = point.address - request.start;
     reading.read = true;
@@ -196,7 +185,7 @@ void modbus_source::decode_request(const modbus_request& request, const std::vec
 namespace {
 
 // A counter reading as the unsigned raw value part_counter expects.
-std::optional<std::uint64_t> counter_raw(const config::modbus_point& point, const point_value& value,
+std::optional<std::uint64_t> counter_raw(const sources::modbus_point& point, const point_value& value,
                                          std::string& error) {
   if (is_float(point.type) && !point.bit) {
     if (!value.integer || *value.integer < 0) {
@@ -210,7 +199,7 @@ std::optional<std::uint64_t> counter_raw(const config::modbus_point& point, cons
 
 // The published count: the counter's total, scaled only when asked to, so that
 // totals beyond 2^53 stay exact by default.
-std::optional<std::uint64_t> scaled_count(const config::modbus_point& point, std::uint64_t total, std::string& error) {
+std::optional<std::uint64_t> scaled_count(const sources::modbus_point& point, std::uint64_t total, std::string& error) {
   if (point.scale == 1.0 && point.offset == 0.0) return total;
   const double v = std::round(static_cast<double>(total) * point.scale + point.offset);
   if (!(v >= 0.0) || v > 1.8e19) {
@@ -296,7 +285,7 @@ void modbus_source::build_samples(const std::vector<point_reading>& readings, ep
 }
 
 std::string modbus_source::probe_line(const point_slot& slot, const point_reading& reading) const {
-  const config::modbus_point& p = slot.point;
+  const sources::modbus_point& p = slot.point;
   std::string line = p.key_path + ": " + to_string(p.area) + " " + std::to_string(p.address);
   if (!is_bit_area(p.area)) {
     if (p.bit) {
@@ -340,6 +329,10 @@ void modbus_source::remember_probe(const std::vector<point_reading>& readings) {
 std::vector<std::string> modbus_source::probe_details() const {
   std::lock_guard<std::mutex> lock(probe_mutex_);
   return probe_lines_;
+}
+
+std::unique_ptr<source> make_modbus_source(const source_settings& settings, const source_context&) {
+  return std::make_unique<modbus_source>(static_cast<const modbus_settings&>(settings));
 }
 
 }  // namespace plant::sources

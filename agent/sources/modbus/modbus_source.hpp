@@ -14,8 +14,8 @@
 ///   ("tcp://127.0.0.1:1502 unit 1: read holding 0..11: Connection timed out")
 ///   and no samples: the core backs off and republishes the last values as stale.
 ///   A TCP connection is closed after any such failure and reopened by a later
-///   poll (counted in reconnects()); failed connects wait reconnect_min_delay,
-///   doubling up to reconnect_max_delay, before the next attempt.
+///   poll (counted in reconnects()); how soon is the core's backoff, the same
+///   for every source (retry_min_delay .. retry_max_delay).
 /// - An exception answer (illegal data address, ...) spoils only its request:
 ///   the points it covers are published with quality bad, the other requests
 ///   are read as usual, and the poll's error names the exception.
@@ -32,14 +32,15 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
-#include "agent/core/log.hpp"
+#include "agent/sources/modbus/modbus_settings.hpp"
+#include "common/core/log.hpp"
 #include "agent/sources/modbus/modbus_client.hpp"
 #include "agent/sources/modbus/modbus_decoding.hpp"
 #include "agent/sources/modbus/modbus_request_plan.hpp"
 #include "agent/sources/modbus/part_counter.hpp"
 #include "agent/sources/modbus/rtu_bus.hpp"
 #include "agent/sources/source.hpp"
+#include "agent/sources/source_registry.hpp"
 
 namespace plant::sources {
 
@@ -48,16 +49,16 @@ class modbus_source final : public source {
   /// Plans the requests; opens nothing yet (the first poll connects). Throws
   /// std::invalid_argument for an address it cannot use or serial settings that
   /// conflict with another source on the same port (start-up errors).
-  explicit modbus_source(const config::modbus_source& cfg);
+  explicit modbus_source(const sources::modbus_settings& cfg);
   /// Closes a TCP connection; an RTU port closes with its last source.
   ~modbus_source() override;
 
   /// The configured name.
-  const std::string& name() const override { return cfg_.name; }
+  const std::string& name() const override { return cfg_.common.name; }
   /// "modbus".
   std::string_view kind() const override { return "modbus"; }
   /// cfg.interval.
-  std::chrono::milliseconds interval() const override { return cfg_.interval; }
+  std::chrono::milliseconds interval() const override { return cfg_.common.interval; }
   /// True: libmodbus blocks.
   bool blocking() const override { return true; }
   /// Connects if needed, runs the plan, decodes; `now` stamps every sample.
@@ -75,7 +76,7 @@ class modbus_source final : public source {
  private:
   enum class role : std::uint8_t { state, good_count, reject_count, quantity };
   struct point_slot {
-    config::modbus_point point;
+    sources::modbus_point point;
     role what;
     std::size_t owner;  // index into cfg_.lines or cfg_.stocks
   };
@@ -91,14 +92,14 @@ class modbus_source final : public source {
   };
 
   poll_result poll_with(modbus_client& client, epoch_ms now);
-  bool ensure_connected(modbus_client& client, epoch_ms now, std::string& error);
+  bool ensure_connected(modbus_client& client, std::string& error);
   void decode_request(const modbus_request& request, const std::vector<std::uint16_t>& registers,
                       const std::vector<std::uint8_t>& bits, std::vector<point_reading>& readings) const;
   void build_samples(const std::vector<point_reading>& readings, epoch_ms now, poll_result& out);
   void remember_probe(const std::vector<point_reading>& readings);
   std::string probe_line(const point_slot& slot, const point_reading& reading) const;
 
-  config::modbus_source cfg_;
+  sources::modbus_settings cfg_;
   modbus_endpoint endpoint_;
   std::string peer_;
   log::logger log_;
@@ -110,13 +111,13 @@ class modbus_source final : public source {
   std::shared_ptr<rtu_bus> bus_;               // rtu://
 
   bool ever_connected_ = false;
-  unsigned connect_failures_ = 0;
-  epoch_ms next_connect_at_ = 0;
-  std::string last_connect_error_;
   std::atomic<std::uint64_t> reconnects_{0};
 
   mutable std::mutex probe_mutex_;
   std::vector<std::string> probe_lines_;
 };
+
+/// The registry's factory for [[source.modbus]].
+std::unique_ptr<source> make_modbus_source(const source_settings& settings, const source_context& context);
 
 }  // namespace plant::sources

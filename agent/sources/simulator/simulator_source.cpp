@@ -9,21 +9,21 @@ namespace plant::sources {
 
 namespace {
 
-plant_model make_model(const config::simulator_source& cfg, epoch_ms wall_start) {
-  const std::string where = "simulator source \"" + cfg.name + "\": ";
+plant_model make_model(const sources::simulator_settings& cfg, epoch_ms wall_start) {
+  const std::string where = "simulator source \"" + cfg.common.name + "\": ";
   if (!(cfg.speed >= 0.0) || !std::isfinite(cfg.speed)) {
     throw std::invalid_argument(where + "speed: must be 0 or a positive number, got " + std::to_string(cfg.speed));
   }
-  const auto interval = cfg.sample_interval.count();
+  const auto interval = cfg.common.interval.count();
   if (interval < 1 || interval > 24ll * 3600 * 1000) {
-    throw std::invalid_argument(where + "sample_interval: must be between 1 ms and 24 h, got " +
+    throw std::invalid_argument(where + "interval: must be between 1 ms and 24 h, got " +
                                 std::to_string(interval) + " ms");
   }
   model_params p;
   p.seed = cfg.seed;
   p.lines = cfg.lines;
   p.materials = cfg.materials;
-  p.tick = cfg.sample_interval;
+  p.tick = cfg.common.interval;
   p.start_time = wall_start;
   try {
     return plant_model(p);
@@ -35,14 +35,14 @@ plant_model make_model(const config::simulator_source& cfg, epoch_ms wall_start)
 
 }  // namespace
 
-simulator_source::simulator_source(const config::simulator_source& cfg, epoch_ms wall_start)
-    : name_(cfg.name),
+simulator_source::simulator_source(const sources::simulator_settings& cfg, epoch_ms wall_start)
+    : name_(cfg.common.name),
       speed_(cfg.speed),
       wall_start_(wall_start),
       model_(make_model(cfg, wall_start)),
       target_(wall_start) {
   if (speed_ > 0.0) {
-    const double ms = static_cast<double>(cfg.sample_interval.count()) / speed_;
+    const double ms = static_cast<double>(cfg.common.interval.count()) / speed_;
     interval_ = std::chrono::milliseconds{static_cast<std::int64_t>(std::clamp(ms, 5.0, 1000.0))};
   }
 }
@@ -76,6 +76,10 @@ poll_result simulator_source::poll(epoch_ms now) {
   }
   lag_ms_ = speed_ == 0.0 ? 0 : std::max<std::int64_t>(0, target_ - model_.now());
   return result;
+}
+
+std::unique_ptr<source> make_simulator_source(const source_settings& settings, const source_context& context) {
+  return std::make_unique<simulator_source>(static_cast<const simulator_settings&>(settings), context.now);
 }
 
 }  // namespace plant::sources

@@ -8,9 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "agent/config/agent_config.hpp"
+#include "agent/sources/simulator/simulator_settings.hpp"
 #include "agent/sources/simulator/plant_model.hpp"
 #include "agent/sources/source.hpp"
+#include "agent/sources/source_registry.hpp"
 
 namespace plant::sources {
 
@@ -24,7 +25,7 @@ class simulator_source final : public source {
 
   /// Plant time starts at `wall_start`. Throws std::invalid_argument naming the
   /// source and key for a config out of range (start-up only).
-  simulator_source(const config::simulator_source& cfg, epoch_ms wall_start);
+  simulator_source(const sources::simulator_settings& cfg, epoch_ms wall_start);
 
   /// The configured name.
   const std::string& name() const override { return name_; }
@@ -55,5 +56,8 @@ class simulator_source final : public source {
   std::int64_t lag_ms_ = 0;
   std::uint64_t capped_polls_ = 0;
 };
+
+/// The registry's factory for [[source.simulator]].
+std::unique_ptr<source> make_simulator_source(const source_settings& settings, const source_context& context);
 
 }  // namespace plant::sources

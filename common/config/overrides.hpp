@@ -7,7 +7,7 @@
 
 #include <toml++/toml.h>
 
-#include "agent/config/diagnostics.hpp"
+#include "common/config/diagnostics.hpp"
 
 namespace plant::config {
 

@@ -1,4 +1,4 @@
-#include "agent/config/config_reader.hpp"
+#include "common/config/reader.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "agent/config/config_overrides.hpp"
-#include "agent/config/units.hpp"
+#include "common/config/overrides.hpp"
+#include "common/core/text.hpp"
+#include "common/core/units.hpp"
 
 namespace plant::config {
 namespace {
@@ -113,10 +114,27 @@ table_value document_reader::read_table(const toml::table* table, const section_
         sink_.error(locate(key.source()), join(path, key.str()), std::move(message));
         continue;
       }
+      const key_spec& spec_key = spec.keys[static_cast<std::size_t>(i)];
       key_value& v = out.values[static_cast<std::size_t>(i)];
+      const position key_at = locate(key.source());
+      if (key.str() != spec_key.name) {
+        // An old name: still read, so no config breaks on upgrade, but said once per use.
+        if (v.present) {
+          sink_.error(key_at, join(path, key.str()),
+                      quote(key.str()) + " is an old name of " + quote(spec_key.name) + ", which is also set (at " +
+                          to_string(v.key_at) + "); keep one");
+          continue;
+        }
+        sink_.warning(key_at, join(path, key.str()),
+                      quote(key.str()) + " is deprecated; use " + quote(spec_key.name) + " (same meaning)");
+      } else if (v.present) {
+        sink_.error(key_at, join(path, key.str()),
+                    quote(key.str()) + " is also set under an old name (at " + to_string(v.key_at) + "); keep one");
+        continue;
+      }
       v.present = true;
-      v.key_at = locate(key.source());
-      read_value(node, spec.keys[static_cast<std::size_t>(i)], join(path, key.str()), v);
+      v.key_at = key_at;
+      read_value(node, spec_key, join(path, spec_key.name), v);
     }
   }
   for (std::size_t i = 0; i < spec.keys.size(); ++i) {
@@ -265,6 +283,8 @@ void document_reader::read_scalar(const toml::node& node, const key_spec& key, c
       if (key.type == value_type::duration) {
         const auto d = parse_duration(out.text, error);
         if (!d) return fail(out, out.at, path, quote(out.text) + " is not a duration: " + error);
+        if (key.whole_seconds && d->count() % 1000 != 0)
+          return fail(out, out.at, path, quote(out.text) + " is not a whole number of seconds (the protocol counts it in seconds)");
         out.duration = *d;
         amount = static_cast<double>(d->count());
       } else {
@@ -299,6 +319,15 @@ void document_reader::read_scalar(const toml::node& node, const key_spec& key, c
 
 bool document_reader::check_text(const key_spec& key, const std::string& path, const position& at,
                                  std::string& text) {
+  if (!key.control_characters) {
+    // TOML escapes (\u0000, \u001b) can put anything into a string; nothing the
+    // agent names or logs should carry a NUL or a terminal escape.
+    std::string problem = text_problem(text);
+    if (!problem.empty()) {
+      sink_.error(at, path, quoted_excerpt(text) + ": " + problem + " is not allowed here");
+      return false;
+    }
+  }
   if (key.check == nullptr) return true;
   std::string error = key.check(text);
   if (error.empty()) return true;
@@ -318,10 +347,10 @@ std::string document_reader::resolve(const std::string& path) const {
 
 }  // namespace
 
-table_value read_document(const toml::table& root, const std::string& display_name, const std::string& base_dir,
-                          diagnostic_sink& sink) {
+table_value read_document(const toml::table& root, const section_spec& spec, const std::string& display_name,
+                          const std::string& base_dir, diagnostic_sink& sink) {
   document_reader reader(base_dir, sink);
-  return reader.read_table(&root, root_section(), "", position{display_name, 1, 1});
+  return reader.read_table(&root, spec, "", position{display_name, 1, 1});
 }
 
 }  // namespace plant::config

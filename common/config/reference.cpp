@@ -3,30 +3,10 @@
 #include <set>
 #include <string>
 
-#include "agent/config/config_schema.hpp"
+#include "common/config/reference.hpp"
 
 namespace plant::config {
 namespace {
-
-const char* const intro =
-    "# plant-agent configuration reference\n"
-    "#\n"
-    "# Every key is listed with its default value and what it does. Durations are\n"
-    "# strings such as \"250ms\", \"5s\", \"2m\", \"2h\", \"7d\" or \"1h30m\"; sizes are strings\n"
-    "# such as \"512KiB\", \"64MiB\" or \"1GiB\" (KB, MB and GB are powers of 1000).\n"
-    "# Relative paths are resolved against the directory of this file. Unknown keys\n"
-    "# are errors. Any key can be overridden with --set key.path=value, e.g.\n"
-    "# --set mqtt.qos=0 or --set source.simulator.0.speed=10 (blocks count from 0).\n";
-
-const char* const examples_banner =
-    "# ---------------------------------------------------------------------------\n"
-    "# Sources and materials\n"
-    "#\n"
-    "# These sections repeat: one [[source.simulator]], [[source.csv]] or\n"
-    "# [[source.modbus]] block per source (names unique across all sources) and\n"
-    "# one [[material]] block per material. The examples below are commented out;\n"
-    "# remove the leading \"# \" from a block's lines to use it.\n"
-    "# ---------------------------------------------------------------------------\n";
 
 std::string list(const std::vector<std::string>& items) {
   std::string out;
@@ -46,6 +26,9 @@ std::string constraints(const key_spec& key) {
     range[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(range[0])));
     out += std::string(out.empty() ? "" : " ") + range + ".";
   }
+  if (key.reload == reload_policy::reconnect) out += std::string(out.empty() ? "" : " ") + "SIGHUP applies it by reconnecting.";
+  if (key.reload == reload_policy::restart) out += std::string(out.empty() ? "" : " ") + "Needs a restart.";
+  if (!key.aliases.empty()) out += std::string(out.empty() ? "" : " ") + "Formerly " + list(key.aliases) + ".";
   return out;
 }
 
@@ -169,9 +152,8 @@ void render_repeatable(std::string& out, const section_spec& spec, std::set<cons
 
 }  // namespace
 
-std::string render_reference_config() {
-  const section_spec& root = root_section();
-  std::string out = intro;
+std::string render_reference(const section_spec& root, std::string_view intro, std::string_view examples_banner) {
+  std::string out(intro);
   for (const key_spec& key : root.keys)
     if (key.type == value_type::table && has_plain_keys(*key.section)) render_section(out, *key.section);
   out += "\n";

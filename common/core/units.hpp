@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "agent/config/agent_config.hpp"
+#include <chrono>
 
-namespace plant::config {
+namespace plant {
+
+using millis = std::chrono::milliseconds;
 
 /// Parses "250ms", "5s", "2m", "2h", "7d" or compounds like "1h30m" (units largest
 /// first, each once). On failure returns nullopt and sets `error` to the reason.
@@ -25,4 +27,4 @@ std::string format_duration(millis d);
 /// The largest binary unit that divides exactly: "256MiB", "64KiB", "100B".
 std::string format_size(std::uint64_t bytes);
 
-}  // namespace plant::config
+}  // namespace plant

@@ -1,10 +1,10 @@
-#include "agent/config/config_overrides.hpp"
+#include "common/config/overrides.hpp"
 
 #include <charconv>
 #include <memory>
 #include <optional>
 
-#include "agent/config/config_schema.hpp"
+#include "common/config/schema.hpp"
 
 namespace plant::config {
 namespace {

@@ -1,8 +1,8 @@
-#include "agent/config/units.hpp"
+#include "common/core/units.hpp"
 
 #include <gtest/gtest.h>
 
-namespace plant::config {
+namespace plant {
 namespace {
 
 millis duration_or_fail(std::string_view text) {
@@ -102,4 +102,4 @@ TEST(units, formatted_values_parse_back) {
 }
 
 }  // namespace
-}  // namespace plant::config
+}  // namespace plant

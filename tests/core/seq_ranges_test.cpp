@@ -1,11 +1,11 @@
-#include "agent/spool/seq_ranges.hpp"
+#include "common/core/seq_ranges.hpp"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <vector>
 
-namespace plant::spool {
+namespace plant {
 namespace {
 
 using ranges_t = std::vector<seq_range>;
@@ -108,5 +108,73 @@ TEST(spool_seq_ranges, extremes_do_not_overflow) {
   EXPECT_EQ(s.gaps_within(max - 2, max), (ranges_t{{max - 2, max - 2}}));
 }
 
+TEST(seq_ranges_audit_use, merges_neighbours_from_either_side) {
+  seq_ranges s(200000, seq_ranges::overflow::refuse);
+  EXPECT_EQ(s.insert(5), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.insert(7), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.insert(6), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.size(), 1u);
+  EXPECT_EQ(s.insert(4), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.insert(8), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.insert(6), seq_ranges::insert_result::duplicate);
+  EXPECT_EQ(s.size(), 1u);
+  EXPECT_EQ(s.count(), 5u);
+  EXPECT_EQ(*s.lowest(), 4u);
+  EXPECT_EQ(*s.highest(), 8u);
+  EXPECT_TRUE(s.contains(4));
+  EXPECT_FALSE(s.contains(9));
+  EXPECT_FALSE(s.contains(3));
+}
+
+TEST(seq_ranges_audit_use, range_union) {
+  seq_ranges s(200000, seq_ranges::overflow::refuse);
+  s.add(10, 12);
+  s.add(20, 21);
+  s.add(13, 13);  // touches 10..12
+  EXPECT_EQ(s.size(), 2u);
+  s.add(5, 25);   // swallows both
+  EXPECT_EQ(s.size(), 1u);
+  EXPECT_EQ(s.count(), 21u);
+  s.add(28, 30);
+  EXPECT_EQ(s.count(), 24u);
+  bool truncated = true;
+  EXPECT_EQ(s.holes(10, truncated), (std::vector<seq_range>{{26, 27}}));
+  EXPECT_FALSE(truncated);
+}
+
+TEST(seq_ranges_audit_use, bound_counts_what_it_cannot_store) {
+  seq_ranges s(2, seq_ranges::overflow::refuse);
+  EXPECT_EQ(s.insert(1), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.insert(3), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.insert(5), seq_ranges::insert_result::untracked);
+  EXPECT_EQ(s.insert(2), seq_ranges::insert_result::added);  // merging still works at the bound
+  EXPECT_EQ(s.insert(4), seq_ranges::insert_result::added);
+  EXPECT_EQ(s.overflowed(), 1u);
+  EXPECT_EQ(s.size(), 1u);
+}
+
+TEST(seq_ranges, erase_splits_and_keeps_the_count) {
+  seq_ranges s;
+  s.add(1, 100);
+  s.erase(10, 19);
+  EXPECT_EQ(s.count(), 90u);
+  EXPECT_EQ(s.ranges(), (std::vector<seq_range>{{1, 9}, {20, 100}}));
+  s.erase(1, 9);
+  s.erase(95, 1000);
+  EXPECT_EQ(s.ranges(), (std::vector<seq_range>{{20, 94}}));
+  s.erase(0, std::numeric_limits<std::uint64_t>::max());
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.count(), 0u);
+}
+
+TEST(seq_ranges, hole_count_does_not_overflow_at_the_ends_of_uint64) {
+  seq_ranges s;
+  s.add(1);
+  s.add(std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(s.count(), 2u);
+  EXPECT_EQ(s.hole_count(), std::numeric_limits<std::uint64_t>::max() - 2);
+}
+
 }  // namespace
-}  // namespace plant::spool
+}  // namespace plant

@@ -1,17 +1,21 @@
 #pragma once
-/// The config schema: one table of keys per section (name, type, default, range or
-/// choices, required, help text, example, and where the value lands in the typed
-/// config). The same tables drive parsing, validation, unknown-key suggestions,
-/// the reference config (render_reference_config) and the config hash.
+/// The config schema engine: one table of keys per section (name, type, default,
+/// range or choices, required, help text, example, what SIGHUP does with it, and
+/// where the value lands in the typed config). The same tables drive parsing,
+/// validation, unknown-key suggestions, the reference config, the config hash
+/// and reload. The agent and the register each describe their own sections
+/// with it (agent/config/agent_schema.hpp, register/config/...).
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
-#include "agent/config/diagnostics.hpp"
+#include "common/config/diagnostics.hpp"
+#include "common/core/closest_match.hpp"
+#include "common/core/units.hpp"
 
 namespace plant::config {
 
@@ -73,6 +77,16 @@ using section_check_fn = void (*)(table_value& values, diagnostic_sink& sink);
 /// Stores a valid value into the typed struct the section fills.
 using store_fn = void (*)(void* target, const key_spec& key, const key_value& value);
 
+/// What a SIGHUP reload does when a key's value changed.
+enum class reload_policy : std::uint8_t {
+  live,       ///< applied at once, without touching the broker connection
+  reconnect,  ///< applied by reconnecting to the broker with the new settings
+  restart,    ///< needs a restart; until then the running value stays in force
+};
+
+/// "live", "reconnect", "restart".
+std::string_view to_string(reload_policy policy);
+
 /// One key of a section.
 struct key_spec {
   std::string name;                       ///< the TOML key
@@ -87,6 +101,10 @@ struct key_spec {
   std::string help;                       ///< one or more lines for the reference config
   std::string example;                    ///< TOML text shown in the reference examples; "" = default
   store_fn store = nullptr;               ///< where the value lands in the typed config
+  reload_policy reload = reload_policy::live;  ///< what SIGHUP does when it changed
+  bool whole_seconds = false;             ///< duration: the protocol counts seconds, so sub-second parts are refused
+  std::vector<std::string> aliases;       ///< old names still accepted, with a deprecation warning
+  bool control_characters = false;        ///< string values may hold control characters (a tab delimiter)
 
   /// Sets the default (TOML text).
   key_spec& def(std::string toml_text);
@@ -106,6 +124,16 @@ struct key_spec {
   key_spec& example_value(std::string toml_text);
   /// Sets where the value lands.
   key_spec& stored(store_fn fn);
+  /// Marks the key as applied by a reconnect on SIGHUP.
+  key_spec& on_reload_reconnect();
+  /// Marks the key as needing a restart.
+  key_spec& on_reload_restart();
+  /// Refuses durations with a part below one second.
+  key_spec& in_whole_seconds();
+  /// Accepts `old_name` too, warning that it is deprecated in favour of this key's name.
+  key_spec& alias(std::string old_name);
+  /// Lets string values hold control characters (refused everywhere else: they would reach logs and topics).
+  key_spec& allow_control_characters();
 };
 
 /// Makes a key; chain the setters above.
@@ -128,39 +156,104 @@ struct section_spec {
   section_check_fn check = nullptr;      ///< cross-key rules
   std::vector<example_spec> examples;    ///< repeatable sections: example blocks (default: one, all keys)
 
-  /// The key named `name`, or nullptr.
+  /// The key named `name` (or one of its aliases), or nullptr.
   const key_spec* find(std::string_view key) const;
-  /// The index of `name` in keys, or -1.
+  /// The index of `name` (or of the key it is an alias of) in keys, or -1.
   int index_of(std::string_view key) const;
 };
-
-/// The schema of the whole file.
-const section_spec& root_section();
-
-/// The schema of a Modbus point (the inline tables of lines and stocks).
-const section_spec& point_section();
 
 /// Fills `target` (the struct the section describes) from valid values.
 void store_section(const table_value& values, void* target);
 
-/// The full commented reference config: every section and key with its default and help;
-/// the repeatable sections commented out with an example for every key.
-/// config/plant-agent.toml holds exactly this text.
-std::string render_reference_config();
-
-/// The candidate closest to `name` (same ignoring case, edit distance <= 2 or a prefix), or nullopt.
-std::optional<std::string> closest_match(std::string_view name, const std::vector<std::string>& candidates);
-
 /// `text` as a TOML basic string: "a \"b\"\n".
 std::string toml_quote(std::string_view text);
-
-/// The names of the line states a Modbus state map may produce.
-const std::vector<std::string>& line_state_names();
 
 /// Renders `low..high` (or "at least low") in the key's units, as used in messages and docs.
 std::string describe_range(const key_spec& key);
 
 /// Renders a number in the key's units: "3", "0.5", "1s", "64KiB".
 std::string format_in_units(const key_spec& key, double number);
+
+// ---- storing into the typed config ------------------------------------------
+//
+// A key's store function is store<&T::member>: it converts the read value into
+// the member's type. Sections of any module use it; nested sections land in
+// nested structs through store_section.
+
+namespace detail {
+
+template <class>
+struct member_of;
+template <class C, class T>
+struct member_of<T C::*> {
+  using owner = C;
+  using type = T;
+};
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+template <class T, class = void>
+struct has_key_path : std::false_type {};
+template <class T>
+struct has_key_path<T, std::void_t<decltype(std::declval<T&>().key_path)>> : std::true_type {};
+
+template <class T>
+void assign(T& field, const key_spec& key, const key_value& v) {
+  if constexpr (is_optional<T>::value) {
+    field.emplace();
+    assign(*field, key, v);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    field = v.boolean;
+  } else if constexpr (std::is_enum_v<T>) {
+    // Enumerators are declared in the order of the key's choices.
+    field = static_cast<T>(v.integer);
+  } else if constexpr (std::is_same_v<T, char>) {
+    field = v.text.empty() ? '\0' : v.text.front();
+  } else if constexpr (std::is_integral_v<T>) {
+    field = static_cast<T>(key.type == value_type::size ? v.bytes : static_cast<std::uint64_t>(v.integer));
+  } else if constexpr (std::is_same_v<T, double>) {
+    field = v.number;
+  } else if constexpr (std::is_same_v<T, millis>) {
+    field = v.duration;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    field = v.text;
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    field = v.list;
+  } else if constexpr (std::is_same_v<T, std::map<std::int64_t, std::string>>) {
+    field = v.states;
+  } else if constexpr (is_vector<T>::value) {
+    for (const table_value& t : v.tables) {
+      typename T::value_type item;
+      store_section(t, &item);
+      if constexpr (has_key_path<typename T::value_type>::value) item.key_path = t.path;
+      field.push_back(std::move(item));
+    }
+  } else {
+    store_section(v.tables.front(), &field);
+    // Structs that name themselves in messages ("source.modbus[0].line[1].state") learn their path here.
+    if constexpr (has_key_path<T>::value) field.key_path = v.tables.front().path;
+  }
+}
+
+}  // namespace detail
+
+/// The store function for a key whose value lands in `member`.
+template <auto member>
+void store(void* target, const key_spec& key, const key_value& v) {
+  if (!v.has) return;
+  using m = detail::member_of<decltype(member)>;
+  detail::assign(static_cast<typename m::owner*>(target)->*member, key, v);
+}
+
+/// "\"text\"": a TOML string for defaults and examples.
+std::string quoted(std::string_view s);
 
 }  // namespace plant::config

@@ -1,4 +1,4 @@
-#include "agent/config/diagnostics.hpp"
+#include "common/config/diagnostics.hpp"
 
 #include <algorithm>
 #include <tuple>

@@ -1,10 +1,10 @@
-#include "agent/config/units.hpp"
+#include "common/core/units.hpp"
 
 #include <array>
 #include <cctype>
 #include <limits>
 
-namespace plant::config {
+namespace plant {
 namespace {
 
 struct unit {
@@ -195,4 +195,4 @@ std::string format_size(std::uint64_t bytes) {
   return std::to_string(bytes) + "B";
 }
 
-}  // namespace plant::config
+}  // namespace plant

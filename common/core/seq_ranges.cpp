@@ -1,8 +1,8 @@
-#include "agent/spool/seq_ranges.hpp"
+#include "common/core/seq_ranges.hpp"
 
 #include <iterator>
 
-namespace plant::spool {
+namespace plant {
 
 namespace {
 
@@ -19,6 +19,13 @@ std::optional<seq_range> seq_ranges::add(std::uint64_t first, std::uint64_t last
   if (first > last) return std::nullopt;
   auto it = ranges_.upper_bound(first);
   if (it != ranges_.begin() && touches(std::prev(it)->second, first)) --it;
+  if (policy_ == overflow::refuse && ranges_.size() >= max_ranges_ &&
+      (it == ranges_.end() || !touches(last, it->first))) {
+    // It would need a range of its own: not stored, counted.
+    const seq_range refused{first, last};
+    overflowed_ += refused.count();
+    return refused;
+  }
   std::uint64_t new_first = first;
   std::uint64_t new_last = last;
   while (it != ranges_.end() && touches(new_last, it->first)) {
@@ -35,7 +42,7 @@ std::optional<seq_range> seq_ranges::add(std::uint64_t first, std::uint64_t last
 std::optional<seq_range> seq_ranges::enforce_bound() {
   if (ranges_.size() <= max_ranges_) return std::nullopt;
   auto lowest = ranges_.begin();
-  if (policy_ == overflow::drop_oldest || ranges_.size() < 2) {
+  if (policy_ != overflow::merge_oldest || ranges_.size() < 2) {
     const seq_range dropped{lowest->first, lowest->second};
     count_ -= dropped.count();
     overflowed_ += dropped.count();
@@ -50,6 +57,56 @@ std::optional<seq_range> seq_ranges::enforce_bound() {
   count_ += gap.count();
   overflowed_ += gap.count();
   return gap;
+}
+
+seq_ranges::insert_result seq_ranges::insert(std::uint64_t seq) {
+  if (contains(seq)) return insert_result::duplicate;
+  const auto refused = add(seq);
+  // With drop_oldest a new seq may push out an old range, but the seq itself is in.
+  if (refused && policy_ == overflow::refuse) return insert_result::untracked;
+  return insert_result::added;
+}
+
+void seq_ranges::erase(std::uint64_t first, std::uint64_t last) {
+  if (first > last || ranges_.empty()) return;
+  auto it = ranges_.upper_bound(first);
+  if (it != ranges_.begin() && std::prev(it)->second >= first) --it;
+  std::optional<seq_range> keep_left, keep_right;
+  while (it != ranges_.end() && it->first <= last) {
+    if (it->first < first) keep_left = seq_range{it->first, first - 1};
+    if (it->second > last) keep_right = seq_range{last + 1, it->second};
+    count_ -= it->second - it->first + 1;
+    it = ranges_.erase(it);
+  }
+  for (const auto& part : {keep_left, keep_right}) {
+    if (!part) continue;
+    ranges_.emplace(part->first, part->last);
+    count_ += part->count();
+  }
+  enforce_bound();
+}
+
+std::vector<seq_range> seq_ranges::holes(std::size_t limit, bool& truncated) const {
+  std::vector<seq_range> result;
+  truncated = false;
+  if (ranges_.empty()) return result;
+  auto it = ranges_.begin();
+  std::uint64_t previous_last = it->second;
+  for (++it; it != ranges_.end(); ++it) {
+    if (result.size() >= limit) {
+      truncated = true;
+      break;
+    }
+    result.push_back({previous_last + 1, it->first - 1});
+    previous_last = it->second;
+  }
+  return result;
+}
+
+std::uint64_t seq_ranges::hole_count() const {
+  if (ranges_.empty()) return 0;
+  // highest - lowest + 1 can be 2^64 for a set holding 0 and 2^64 - 1; count the holes instead.
+  return (ranges_.rbegin()->second - ranges_.begin()->first) - (count_ - 1);
 }
 
 bool seq_ranges::contains(std::uint64_t seq) const {
@@ -139,4 +196,4 @@ std::optional<std::uint64_t> seq_ranges::highest() const {
   return ranges_.rbegin()->second;
 }
 
-}  // namespace plant::spool
+}  // namespace plant

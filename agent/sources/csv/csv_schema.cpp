@@ -1,0 +1,93 @@
+#include <filesystem>
+
+#include "agent/sources/csv/csv_settings.hpp"
+#include "common/config/checks.hpp"
+
+namespace plant::sources {
+
+namespace {
+
+// move_to defaults to <directory>/done; it must not be the directory itself,
+// or a moved file would be found again and republished on every scan.
+void check_csv(config::table_value& values, config::diagnostic_sink& sink) {
+  check_common_source_keys(values, sink);
+  const config::key_value& directory = values.get("directory");
+  const config::key_value& after = values.get("after");
+  config::key_value& move_to = values.get("move_to");
+  if (!after.has || !move_to.has) return;
+  const bool moving = after.text == "move";
+  if (moving && move_to.text.empty() && directory.has) {
+    move_to.text = (std::filesystem::path(directory.text) / "done").lexically_normal().string();
+  } else if (!moving && move_to.present && !move_to.text.empty()) {
+    sink.warning(move_to.key_at, config::path_of(values, "move_to"), "ignored unless after = \"move\"");
+  }
+  if (moving && directory.has && !move_to.text.empty()) {
+    // Compared as the paths will be used, after symlinks in existing parts are resolved.
+    std::error_code ec;
+    const auto a = std::filesystem::weakly_canonical(directory.text, ec);
+    const auto b = std::filesystem::weakly_canonical(move_to.text, ec);
+    if (!ec && a == b) {
+      sink.error(config::where_written(move_to, values), config::path_of(values, "move_to"),
+                 "must not be the watched directory itself (" + config::quote(directory.text) +
+                     "): a moved file would be read again on every scan");
+    }
+  }
+}
+
+}  // namespace
+
+const config::section_spec& csv_schema() {
+  static const config::section_spec section = [] {
+    using config::make_key;
+    using config::quoted;
+    using config::store;
+    using vt = config::value_type;
+    config::section_spec s;
+    s.name = "source.csv";
+    s.help = "CSV files dropped into a directory (e.g. by an ERP export): one stock level per row.";
+    s.check = check_csv;
+    common_key_spelling spelling;
+    spelling.interval_default = quoted("2s");
+    spelling.interval_min = "100ms";
+    spelling.interval_help = "How often to look for new files.";
+    spelling.interval_aliases = {"poll_interval"};
+    s.keys = common_source_keys<csv_settings>(spelling, config::check_name);
+    s.keys[0].example_value(quoted("csv-1"));
+    for (auto key : {
+             make_key("directory", vt::path).req().example_value(quoted("/var/lib/plant-agent/inbox"))
+                 .describe("Directory to watch.").stored(store<&csv_settings::directory>),
+             make_key("pattern", vt::string).def(quoted("*.csv")).describe("File name pattern (glob).")
+                 .stored(store<&csv_settings::pattern>),
+             make_key("material_column", vt::string).def(quoted("material"))
+                 .describe("Header of the material id column.").stored(store<&csv_settings::material_column>),
+             make_key("quantity_column", vt::string).def(quoted("quantity"))
+                 .describe("Header of the quantity column.").stored(store<&csv_settings::quantity_column>),
+             make_key("timestamp_column", vt::string).def(quoted("")).example_value(quoted("time"))
+                 .describe("Header of the time column (RFC 3339 or epoch seconds); \"\" = the file's modification time.")
+                 .stored(store<&csv_settings::timestamp_column>),
+             make_key("location_column", vt::string).def(quoted("")).example_value(quoted("location"))
+                 .describe("Header of the location column; \"\" = none.").stored(store<&csv_settings::location_column>),
+             make_key("unit_column", vt::string).def(quoted("")).example_value(quoted("unit"))
+                 .describe("Header of the unit column; \"\" = none.").stored(store<&csv_settings::unit_column>),
+             make_key("delimiter", vt::string).def(quoted(",")).checked(config::check_delimiter).allow_control_characters()
+                 .describe("Field separator, one character (\"\\t\" for tabs).").stored(store<&csv_settings::delimiter>),
+             make_key("after", vt::choice).def(quoted("keep")).one_of({"keep", "delete", "move"})
+                 .example_value(quoted("move"))
+                 .describe("What to do with a file once its rows are safe (on disk or acknowledged by the broker).")
+                 .stored(store<&csv_settings::after>),
+             make_key("move_to", vt::path).def(quoted("")).example_value(quoted("/var/lib/plant-agent/inbox/done"))
+                 .describe("Target directory when after = \"move\"; \"\" = <directory>/done.")
+                 .stored(store<&csv_settings::move_to>),
+             make_key("settle_time", vt::duration).def(quoted("1s")).range("0s", "1h")
+                 .describe("A file must be unchanged this long before it is read (it may still be written).")
+                 .stored(store<&csv_settings::settle_time>),
+             make_key("max_file_bytes", vt::size).def(quoted("64MiB"))
+                 .describe("Larger files are skipped and reported.").stored(store<&csv_settings::max_file_bytes>),
+         })
+      s.keys.push_back(std::move(key));
+    return s;
+  }();
+  return section;
+}
+
+}  // namespace plant::sources
