@@ -1,9 +1,5 @@
 #include "watch/broker_subscriber.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,13 +13,25 @@
 
 #include <mqtt/async_client.h>
 
+#include "common/core/clock.hpp"
+#include "common/mqtt/broker_errors.hpp"
+#include "common/mqtt/connection_settings.hpp"
+
 namespace plant::watch {
 
 namespace {
 
+// Microseconds matter for the audit's latency on loopback; the wall clock gives
+// milliseconds, so the system clock is read directly here (and only here).
 std::int64_t wall_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+const mqtt_link::setting_names& watch_setting_names() {
+  static const mqtt_link::setting_names names{"--username and --password-file", "--ca-file",
+                                              "--cert-file/--key-file"};
+  return names;
 }
 
 // Paho keeps a failed token's message private; the exception it throws on wait is the only way to read it.
@@ -38,94 +46,7 @@ std::string paho_message_of(const mqtt::token& tok) {
   return {};
 }
 
-bool split_host_port(const std::string& url, std::string& host, std::string& port) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return false;
-  const bool tls = url.compare(0, scheme_end, "ssl") == 0;
-  std::string rest = url.substr(scheme_end + 3);
-  port = tls ? "8883" : "1883";  // Paho's defaults when the URL has no port
-  if (!rest.empty() && rest.front() == '[') {
-    const std::size_t close = rest.find(']');
-    if (close == std::string::npos) return false;
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
-    return !host.empty();
-  }
-  const std::size_t colon = rest.rfind(':');
-  if (colon != std::string::npos) {
-    port = rest.substr(colon + 1);
-    rest.resize(colon);
-  }
-  host = rest;
-  return !host.empty();
-}
-
 }  // namespace
-
-std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout) {
-  std::string host;
-  std::string port;
-  if (!split_host_port(url, host, port)) return "cannot parse the URL";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-  if (gai != 0) return gai == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(gai);
-  std::string reason = "no address for the host";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) {
-      reason = std::strerror(errno);
-      continue;
-    }
-    int error = 0;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      error = errno;
-      if (error == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-        if (ready == 0) {
-          error = ETIMEDOUT;
-        } else if (ready < 0) {
-          error = errno;
-        } else {
-          socklen_t length = sizeof error;
-          if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-        }
-      }
-    }
-    ::close(fd);
-    if (error == 0) {
-      ::freeaddrinfo(found);
-      return {};
-    }
-    reason = std::strerror(error);
-  }
-  ::freeaddrinfo(found);
-  return reason;
-}
-
-std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url) {
-  // 1..5 are MQTT 3.1.1 CONNACK refusals: the network is fine, the broker said no.
-  switch (return_code) {
-    case 1: return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
-    case 2: return "the broker rejected the client id";
-    case 3: return "the broker says the MQTT service is unavailable";
-    case 4: return "bad user name or password";
-    case 5: return "not authorized (check the user name, password file or client certificate)";
-    default: break;
-  }
-  // Paho's generic failure (-1) hides the cause; anything more specific is its own message.
-  if (return_code != -1 && !paho_message.empty()) return paho_message;
-  const std::string network = probe_tcp(url, std::chrono::milliseconds(2000));
-  if (!network.empty()) return network;
-  // Paho C++ 1.2 cannot safely report OpenSSL's reason (see the TLS options), so say what to check.
-  if (url.rfind("ssl://", 0) == 0) return "TLS handshake failed (check --ca-file, or --cert-file/--key-file)";
-  // Paho's wording here ("TCP connect completion failure") names no cause;
-  // the usual one is a TLS-only port reached with tcp://.
-  return "the server accepted TCP but not the MQTT handshake (for a TLS port use ssl://)";
-}
 
 struct broker_subscriber::impl {
   // Paho calls back without holding its own lock, so a callback can still be
@@ -185,25 +106,19 @@ struct broker_subscriber::impl {
 
   impl(subscriber_settings s, subscriber_events e)
       : settings(std::move(s)), events(std::move(e)), client(make_client(settings)) {
-    auto builder = mqtt::connect_options_builder()
-                       .mqtt_version(MQTTVERSION_3_1_1)
-                       .clean_session(settings.clean_session)
-                       .keep_alive_interval(settings.keep_alive)
-                       .connect_timeout(settings.connect_timeout)
-                       .automatic_reconnect(false);
-    if (!settings.username.empty()) builder.user_name(settings.username).password(settings.password);
-    if (settings.url.rfind("ssl://", 0) == 0) {
-      // No set_error_handler(): Paho C++ 1.2 hands the C library a context
-      // pointer into one of the ssl_options copies connect_options makes, and
-      // the next TLS error calls through freed memory (a crash seen here).
-      ssl_options.set_enable_server_cert_auth(settings.verify_server);
-      ssl_options.set_verify(settings.verify_server);
-      if (!settings.ca_file.empty()) ssl_options.set_trust_store(settings.ca_file);
-      if (!settings.cert_file.empty()) ssl_options.set_key_store(settings.cert_file);
-      if (!settings.key_file.empty()) ssl_options.set_private_key(settings.key_file);
-      builder.ssl(ssl_options);
-    }
-    options = builder.finalize();
+    mqtt_link::connection_settings connection;
+    connection.url = settings.url;
+    connection.client_id = settings.client_id;
+    connection.username = settings.username;
+    connection.password = settings.password;
+    connection.ca_file = settings.ca_file;
+    connection.cert_file = settings.cert_file;
+    connection.key_file = settings.key_file;
+    connection.tls_verify = settings.verify_server;
+    connection.keepalive = settings.keep_alive;
+    connection.connect_timeout = settings.connect_timeout;
+    connection.clean_session = settings.clean_session;
+    options = mqtt_link::make_connect_options(connection);
 
     client->set_message_callback([this](mqtt::const_message_ptr msg) {
       callback_scope scope(*this);
@@ -245,7 +160,9 @@ struct broker_subscriber::impl {
 
   void on_connect_failed(int rc, const std::string& message) {
     if (closing) return;  // no probe while shutting down: it would only delay the exit
-    const std::string reason = explain_connect_failure(rc, message, settings.url);
+    // On Paho's thread, so the network probe in here does not hold up the main loop.
+    const std::string reason = mqtt_link::explain_connect_failure(rc, message, settings.url, !settings.ca_file.empty(),
+                                                                  !settings.cert_file.empty(), watch_setting_names());
     if (!closing && events.connect_failed) events.connect_failed(reason);
   }
 
@@ -259,7 +176,6 @@ struct broker_subscriber::impl {
   subscriber_events events;
   std::atomic<bool> closing{false};
   std::atomic<int> in_flight{0};
-  mqtt::ssl_options ssl_options;
   mqtt::connect_options options;
   connect_listener conn_listener{*this};
   subscribe_listener sub_listener{*this};

@@ -58,13 +58,4 @@ class broker_subscriber {
   std::unique_ptr<impl> impl_;
 };
 
-/// Why a TCP connection to the URL's host and port fails right now ("Connection
-/// refused", "Name or service not known", ...), or "" when it succeeds.
-/// Paho reports only "TCP/TLS connect failure", which does not tell a technician what to fix.
-std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout);
-
-/// Paho's return code for a failed connect, as text (CONNACK refusals, or the
-/// network reason found by probe_tcp).
-std::string explain_connect_failure(int return_code, const std::string& paho_message, const std::string& url);
-
 }  // namespace plant::watch

@@ -1,23 +1,28 @@
 #pragma once
-/// The daemon: one io_context thread owns all state. Start order: health
-/// listener bound (if health.listen), spool recovery, MQTT, outbox, pipeline,
-/// sources, then READY. Stop order: health listener, sources, last batch,
-/// bounded flush, offline status, disconnect, final fdatasync.
+/// The daemon's composition root: one io_context thread owns all state.
+/// Start order: state_dir lock, health listener bound (if health.listen), store
+/// (spool recovery), MQTT, outbox, pipeline, shortage detection, sources, then
+/// READY. Stop order: health listener, sources, last batch, bounded flush,
+/// what only memory held reported, offline status, disconnect, final sync.
+/// Reload (SIGHUP) lives in application_reload.cpp.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "agent/app/agent_stats.hpp"
 #include "agent/config/agent_config.hpp"
-#include "common/core/log.hpp"
-#include "agent/core/sample.hpp"
+#include "agent/encoding/status_encoding.hpp"
 #include "agent/encoding/topics.hpp"
+#include "common/config/reload.hpp"
+#include "common/config/schema.hpp"
+#include "common/core/clock.hpp"
+#include "common/core/log.hpp"
 
-namespace plant::spool {
-class spool;
-struct recovery_report;
+namespace plant::store {
+class message_store;
 }
 namespace plant::sources {
 class polled_source;
@@ -25,10 +30,9 @@ class polled_source;
 namespace plant::transport {
 class mqtt_publisher;
 class outbox;
+struct mqtt_options;
+struct outbox_options;
 }  // namespace plant::transport
-namespace plant::v1 {
-class AgentStatus;
-}
 namespace plant::edge {
 class shortage_detector;
 struct shortage_alert;
@@ -38,7 +42,8 @@ namespace plant::app {
 
 class telemetry_pipeline;
 class health_endpoint;
-struct health_snapshot;
+class state_dir_lock;
+struct batching;
 
 /// Thrown for start-up errors; main() prints the message and exits non-zero.
 class startup_error : public std::runtime_error {
@@ -48,51 +53,66 @@ class startup_error : public std::runtime_error {
 
 class application {
  public:
-  application(config::agent_config config, std::string config_path, std::vector<std::string> overrides);
+  /// `tree` is the value tree `config` was made from (reload compares against it).
+  application(config::agent_config config, std::shared_ptr<const config::table_value> tree,
+              std::string config_path, std::vector<std::string> overrides);
   ~application();
 
   /// Runs until SIGTERM/SIGINT; returns the process exit status.
   int run();
 
  private:
-  void open_spool();
+  // Start-up, in order.
+  void open_store();
   void start_transport();
-  void start_sources();
   void start_shortage_detection();
+  void start_sources();
   void start_health();
-  health_snapshot health_now() const;
+
+  // The stats snapshot and the status message made from it.
+  agent_stats collect_stats() const;
+  void publish_status(encoding::status_reason reason);
   void publish_alerts(std::vector<edge::shortage_alert>& alerts);
-  void stop_sources();
   void on_connected();
-  void publish_status(int reason);
-  void fill_status(v1::AgentStatus& status, int reason) const;
+
+  // Timers.
   void schedule_heartbeat();
   void schedule_housekeeping();
   void schedule_watchdog();
+  void schedule_status_soon();
+
+  // Stopping.
   void begin_shutdown();
-  void wait_for_flush(std::chrono::steady_clock::time_point deadline);
+  void wait_for_flush(loop_clock::time_point deadline);
   void finish_shutdown();
-  void reload();
+  void stop_sources();
   void on_signal(int signal_number);
-  std::string read_password() const;
+
+  // Reloading (application_reload.cpp).
+  void reload();
+  void apply_changes(config::agent_config next, const config::reload_plan& plan, bool reconnect);
 
   config::agent_config config_;
+  std::shared_ptr<const config::table_value> tree_;
   std::string config_path_;
   std::vector<std::string> overrides_;
   log::logger log_{"agent"};
   epoch_ms started_at_ = 0;
+  std::string connection_fingerprint_;  ///< password and TLS file contents, to notice a change on SIGHUP
 
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer heartbeat_timer_;
-  boost::asio::steady_timer housekeeping_timer_;
-  boost::asio::steady_timer watchdog_timer_;
-  boost::asio::steady_timer shutdown_timer_;
+  loop_timer heartbeat_timer_;
+  loop_timer housekeeping_timer_;
+  loop_timer watchdog_timer_;
+  loop_timer shutdown_timer_;
+  loop_timer status_timer_;
 
   encoding::topic_set topics_;
-  std::unique_ptr<spool::spool> spool_;
-  std::unique_ptr<spool::recovery_report> recovery_;
-  std::string spool_problem_;
+  std::unique_ptr<state_dir_lock> lock_;
+  std::unique_ptr<store::message_store> store_;
+  std::vector<seq_range> recovered_corrupted_;
+  std::string store_problem_;
   std::unique_ptr<transport::mqtt_publisher> publisher_;
   std::unique_ptr<transport::outbox> outbox_;
   std::unique_ptr<telemetry_pipeline> pipeline_;
@@ -100,7 +120,7 @@ class application {
   std::unique_ptr<edge::shortage_detector> detector_;
   std::unique_ptr<health_endpoint> health_;  ///< null unless health.listen is set
   bool shutting_down_ = false;
-  bool status_due_ = false;  ///< publish a status at the next housekeeping tick (after alerts)
+  bool status_due_ = false;  ///< a status goes out shortly (after alerts)
 };
 
 }  // namespace plant::app

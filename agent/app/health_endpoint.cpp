@@ -46,7 +46,7 @@ listen_result failure(const boost::system::error_code& ec, std::string message) 
 }  // namespace
 
 http_answer answer_request(std::string_view method, std::string_view target,
-                           const std::function<health_snapshot()>& snapshot) {
+                           const std::function<agent_stats()>& snapshot) {
   // Scrapers may add a query string; nothing here reads one.
   const std::string_view path = target.substr(0, target.find('?'));
   http_answer answer;
@@ -61,7 +61,7 @@ http_answer answer_request(std::string_view method, std::string_view target,
     answer.body = "method " + std::string(method) + " not allowed; use GET or HEAD\n";
     return answer;
   }
-  const health_snapshot now = snapshot();
+  const agent_stats now = snapshot();
   if (path == "/healthz") {
     const health_verdict verdict = decide_health(now);
     answer.status = verdict.healthy ? 200 : 503;
@@ -74,13 +74,13 @@ http_answer answer_request(std::string_view method, std::string_view target,
 }
 
 struct health_endpoint::state {
-  state(asio::io_context& io, health_endpoint_options opts, std::function<health_snapshot()> provider)
+  state(asio::io_context& io, health_endpoint_options opts, std::function<agent_stats()> provider)
       : acceptor(io), retry_timer(io), options(std::move(opts)), snapshot(std::move(provider)) {}
 
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
   health_endpoint_options options;
-  std::function<health_snapshot()> snapshot;
+  std::function<agent_stats()> snapshot;
   http_stats stats;
   std::size_t open = 0;
   bool stopped = false;
@@ -154,7 +154,7 @@ class health_endpoint::session : public std::enable_shared_from_this<session> {
     const std::string_view target(request.target().data(), request.target().size());
     auto shared = shared_;
     auto snapshot = [shared] {
-      health_snapshot now = shared->snapshot();
+      agent_stats now = shared->snapshot();
       now.http = shared->stats;
       return now;
     };
@@ -189,7 +189,7 @@ class health_endpoint::session : public std::enable_shared_from_this<session> {
 };
 
 health_endpoint::health_endpoint(asio::io_context& io, health_endpoint_options options,
-                                 std::function<health_snapshot()> snapshot)
+                                 std::function<agent_stats()> snapshot)
     : io_(io), state_(std::make_shared<state>(io, std::move(options), std::move(snapshot))) {}
 
 health_endpoint::~health_endpoint() { stop(); }

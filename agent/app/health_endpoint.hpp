@@ -43,14 +43,14 @@ struct http_answer {
 /// 404 for other paths. `snapshot` is called only for the two known paths.
 /// For HEAD the body is returned too; the caller sends only its length.
 http_answer answer_request(std::string_view method, std::string_view target,
-                           const std::function<health_snapshot()>& snapshot);
+                           const std::function<agent_stats()>& snapshot);
 
 class health_endpoint {
  public:
   /// `snapshot` is called on the io_context's thread for each /healthz and /metrics request;
   /// the endpoint fills in its own `http` counters.
   health_endpoint(boost::asio::io_context& io, health_endpoint_options options,
-                  std::function<health_snapshot()> snapshot);
+                  std::function<agent_stats()> snapshot);
   /// Stops listening and closes open connections.
   ~health_endpoint();
   health_endpoint(const health_endpoint&) = delete;

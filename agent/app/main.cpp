@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!probe_source.empty()) return plant::app::probe_source(*result.config, probe_source);
-    plant::app::application app(std::move(*result.config), config_path, overrides);
+    plant::app::application app(std::move(*result.config), result.tree, config_path, overrides);
     return app.run();
   } catch (const plant::app::startup_error& e) {
     std::fprintf(stderr, "plant-agent: %s\n", e.what());

@@ -17,7 +17,7 @@ std::string describe_age(std::int64_t age_ms, std::chrono::milliseconds limit) {
   return std::to_string(age_ms) + " ms old (limit " + std::to_string(limit_ms) + " ms)";
 }
 
-std::string spool_reason(const health_snapshot& s) {
+std::string spool_reason(const agent_stats& s) {
   std::string error = s.spool_error;
   // The spool's own messages start with "spool: "; do not say it twice.
   constexpr std::string_view own_prefix = "spool: ";
@@ -143,7 +143,7 @@ void render_latency(exposition& out, const latency_histogram& h) {
 
 }  // namespace
 
-health_verdict decide_health(const health_snapshot& s) {
+health_verdict decide_health(const agent_stats& s) {
   std::vector<std::string> problems;
   if (!s.connected) {
     problems.push_back("not connected to " + s.broker_url +
@@ -186,7 +186,7 @@ std::string format_metric_value(double value) {
   return std::string(buffer, result.ptr);
 }
 
-std::string render_metrics(const health_snapshot& s) {
+std::string render_metrics(const agent_stats& s) {
   exposition out;
   out.family("plant_agent_info", "gauge", "Always 1; the labels describe the running agent.");
   out.sample("plant_agent_info",
@@ -220,7 +220,7 @@ std::string render_metrics(const health_snapshot& s) {
              "0 while the spool fails to write or could not be opened; 1 otherwise (also when spool.enabled = false).",
              flag(!s.spool_enabled || s.spool_healthy));
   out.single("plant_agent_spool_write_errors_total", "counter", "Spool appends that failed.",
-             s.messages.spool_write_errors);
+             s.spool_write_errors);
   out.single("plant_agent_dropped_messages_total", "counter",
              "Messages given up on (spool bounds, or a full queue without a spool).", s.dropped);
   out.single("plant_agent_corrupted_messages_total", "counter", "Messages lost to a damaged spool.", s.corrupted);

@@ -68,7 +68,7 @@ void polled_source::schedule_next() {
   auto handler = [this, alive](const boost::system::error_code& ec) {
     if (alive.lock()) on_tick(ec);
   };
-  if (interval.count() <= 0) {
+  if (interval.count() <= 0 || reading_more_) {
     if (sink_.has_room()) {
       timer_.expires_after(std::chrono::milliseconds(0));
     } else {
@@ -99,7 +99,7 @@ void polled_source::schedule_next() {
 void polled_source::on_tick(const boost::system::error_code& ec) {
   if (ec || stopped_) return;
   auto interval = source_->interval();
-  if (interval.count() <= 0 && !sink_.has_room()) {
+  if ((interval.count() <= 0 || reading_more_) && !sink_.has_room()) {
     schedule_next();
     return;
   }
@@ -213,16 +213,26 @@ void polled_source::handle_result(poll_result result, epoch_ms polled_at) {
     }
     sink_.accept(result.samples, source_->name());
   }
-  if (!source_->reports_current_values()) {
+  if (result.settle_token != 0) {
     std::weak_ptr<bool> alive = alive_;
-    sink_.after_next_seal([this, alive] {
-      if (alive.lock()) source_->commit();
+    const std::uint64_t token = result.settle_token;
+    sink_.when_accepted_is_safe([this, alive, token](bool safe) {
+      if (alive.lock()) source_->settle(token, safe);
     });
   }
+  // A source with more ready (the next chunk of a big file) is polled again at
+  // once, as fast as the pipeline has room, instead of after a whole interval.
+  reading_more_ = result.more && !source_->blocking();
 }
 
 void polled_source::republish_stale(epoch_ms now) {
-  if (!source_->reports_current_values() || last_values_.empty()) return;
+  if (!source_->reports_current_values()) return;
+  if (last_values_.empty()) {
+    // Never answered: every configured point still shows, as bad without a value.
+    std::vector<sample> missing = source_->configured_points(now);
+    if (!missing.empty()) sink_.accept(missing, source_->name());
+    return;
+  }
   std::vector<sample> stale = last_values_;
   for (auto& s : stale) {
     s.q = quality::stale;

@@ -27,8 +27,9 @@ class sample_sink {
   virtual void accept(std::vector<sample>& samples, const std::string& source_name) = 0;
   /// False while the pipeline is saturated; unthrottled sources wait.
   virtual bool has_room() const = 0;
-  /// Runs `done` once everything accepted so far is sealed into the spool.
-  virtual void after_next_seal(std::function<void()> done) = 0;
+  /// Runs done(true) once everything accepted so far is safe (on disk or acknowledged),
+  /// done(false) if any of it was dropped first.
+  virtual void when_accepted_is_safe(std::function<void(bool safe)> done) = 0;
 };
 
 struct source_stats {
@@ -83,6 +84,7 @@ class polled_source {
   bool poll_running_ = false;
   bool overrun_logged_ = false;
   bool stopped_ = false;
+  bool reading_more_ = false;  ///< the last poll said more is ready: poll again as soon as there is room
 
   // Blocking sources: one worker thread each, fed one poll at a time.
   std::thread worker_;

@@ -21,6 +21,11 @@ struct poll_result {
   std::vector<std::string> rejects;
   /// Set when the poll failed as a whole (device unreachable, directory missing).
   std::optional<std::string> error;
+  /// Sources that consume their input: nonzero names what these samples came from;
+  /// settle(token, safe) reports later whether they were made safe.
+  std::uint64_t settle_token = 0;
+  /// The source has more ready right now (the next chunk of a file): poll again at once.
+  bool more = false;
 };
 
 class source {
@@ -41,9 +46,20 @@ class source {
   /// (PLCs, simulator): while they fail, the core republishes their last values
   /// as stale. False for event-like sources such as file drops.
   virtual bool reports_current_values() const { return true; }
-  /// Called once the samples of the previous poll are sealed into the spool, so
-  /// a source that consumes its input (CSV files) gives it up only then.
-  virtual void commit() {}
+  /// The samples of the poll that returned `token` are safe (on disk or acknowledged by the
+  /// broker: `safe` true) or were dropped before they were (`safe` false). A source that
+  /// consumes its input (a CSV file) gives it up only on true, and reads it again on false.
+  /// Calls may come in any order.
+  virtual void settle(std::uint64_t token, bool safe) {
+    (void)token;
+    (void)safe;
+  }
+  /// Every point the source is configured to read, with quality bad and no value: published
+  /// when it has never answered, so every configured point is visible from the first poll.
+  virtual std::vector<sample> configured_points(epoch_ms now) const {
+    (void)now;
+    return {};
+  }
   /// Reconnects the source made so far (devices with connections).
   virtual std::uint64_t reconnects() const { return 0; }
   /// For `plant-agent --probe`: one line per point of the last poll, with its

@@ -11,29 +11,10 @@
 
 #include "agent/spool/byte_order.hpp"
 #include "agent/spool/crc32c.hpp"
+#include "agent/spool/file_io.hpp"
+#include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {
-
-namespace {
-
-std::error_code last_errno() { return {errno, std::system_category()}; }
-
-std::error_code write_all(int fd, const std::uint8_t* data, std::size_t size, off_t offset) {
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, data, size, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return last_errno();
-    }
-    if (n == 0) return std::make_error_code(std::errc::no_space_on_device);
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += n;
-  }
-  return {};
-}
-
-}  // namespace
 
 void encode_ack_slot(const ack_state& state, std::uint8_t* out) {
   bytes::put_u32(out, ack_format::slot_magic);
@@ -52,6 +33,12 @@ slot_status decode_ack_slot(const std::uint8_t* in, ack_state& out) {
   out.acked_through = bytes::get_u64(in + 12);
   out.next_seq = bytes::get_u64(in + 20);
   out.stored_through = bytes::get_u64(in + 28);
+  // A checksummed slot claiming seqs no agent could reach was not written by one:
+  // trusting it would refuse every later append (the floor would be past them all).
+  if (out.acked_through > max_plausible_seq || out.stored_through > max_plausible_seq ||
+      out.next_seq > max_plausible_seq + 1) {
+    return slot_status::damaged;
+  }
   return slot_status::valid;
 }
 
@@ -105,7 +92,7 @@ std::error_code ack_file::open(const std::filesystem::path& path, bool& created)
   const auto have = static_cast<std::size_t>(st.st_size);
   if (have < ack_format::file_size) {
     std::array<std::uint8_t, ack_format::file_size> zeros{};
-    auto ec = write_all(fd, zeros.data() + have, ack_format::file_size - have, static_cast<off_t>(have));
+    auto ec = pwrite_full(fd, zeros.data() + have, ack_format::file_size - have, have);
     if (!ec && ::fdatasync(fd) != 0) ec = last_errno();
     if (ec) {
       ::close(fd);
@@ -145,7 +132,7 @@ std::error_code ack_file::write(std::uint64_t acked_through, std::uint64_t next_
   std::array<std::uint8_t, ack_format::slot_size> slot{};
   encode_ack_slot(s, slot.data());
   const auto offset = static_cast<off_t>((s.generation % 2) * ack_format::slot_stride);
-  if (auto ec = write_all(fd_, slot.data(), slot.size(), offset)) return ec;
+  if (auto ec = pwrite_full(fd_, slot.data(), slot.size(), static_cast<std::uint64_t>(offset))) return ec;
   if (sync && ::fdatasync(fd_) != 0) return last_errno();
   generation_ = s.generation;
   return {};

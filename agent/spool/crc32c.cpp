@@ -38,7 +38,53 @@ inline std::uint32_t load_le32(const std::uint8_t* p) {
          static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
 }
 
+// Polynomials over GF(2) in the reflected bit order of the CRC: bit 31 is x^0.
+// a * b mod p(x).
+constexpr std::uint32_t multiply_mod_p(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t m = 1u << 31, product = 0;
+  for (;;) {
+    if ((a & m) != 0) {
+      product ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1u) != 0 ? (b >> 1) ^ polynomial : b >> 1;
+  }
+  return product;
+}
+
+// x^(2^k) mod p(x) for k = 0..31: squaring the previous entry.
+struct power_table {
+  std::uint32_t x2n[32];
+};
+
+constexpr power_table make_powers() {
+  power_table t{};
+  std::uint32_t p = 1u << 30;  // x^1
+  t.x2n[0] = p;
+  for (int n = 1; n < 32; ++n) t.x2n[n] = p = multiply_mod_p(p, p);
+  return t;
+}
+
+constexpr power_table powers = make_powers();
+
+// x^(8 * bytes) mod p(x): the operator that moves a CRC past `bytes` zero bytes.
+std::uint32_t shift_operator(std::uint64_t bytes) {
+  std::uint32_t p = 1u << 31;  // x^0
+  unsigned k = 3;               // 8 bits per byte = 2^3
+  while (bytes != 0) {
+    if ((bytes & 1u) != 0) p = multiply_mod_p(powers.x2n[k & 31], p);
+    bytes >>= 1;
+    ++k;
+  }
+  return p;
+}
+
 }  // namespace
+
+std::uint32_t crc32c_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::uint64_t len_b) {
+  return multiply_mod_p(shift_operator(len_b), crc_a) ^ crc_b;
+}
 
 std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "agent/spool/byte_order.hpp"
+#include "agent/spool/file_io.hpp"
 #include "agent/spool/spool_format.hpp"
 
 namespace plant::spool {
@@ -27,104 +28,7 @@ constexpr std::uint64_t max_segment_bytes = 1ull << 30;
 constexpr std::uint64_t max_seq = std::numeric_limits<std::uint64_t>::max();
 constexpr const char* ack_file_name = "ack";
 
-std::error_code last_errno() { return {errno, std::system_category()}; }
-
-std::error_code pread_full(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset, std::size_t& got) {
-  got = 0;
-  while (got < size) {
-    const ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return last_errno();
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
-std::error_code pwrite_full(int fd, const char* data, std::size_t size, std::uint64_t offset) {
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return last_errno();
-    }
-    if (n == 0) return std::make_error_code(std::errc::no_space_on_device);
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
-std::string seqs_text(const seq_range& r) {
-  if (r.first == r.last) return "seq " + std::to_string(r.first);
-  return "seqs " + std::to_string(r.first) + ".." + std::to_string(r.last);
-}
-
-std::string records_text(std::uint64_t n) {
-  return std::to_string(n) + (n == 1 ? " unacknowledged record" : " unacknowledged records");
-}
-
-// "3 unacknowledged records lost (seqs 10..12)" / "no unacknowledged record lost".
-std::string lost_text(const std::optional<seq_range>& r) {
-  if (!r) return "no unacknowledged record lost";
-  return records_text(r->count()) + " lost (" + seqs_text(*r) + ")";
-}
-
-// "seqs 5..9 (5 unacknowledged records)".
-std::string missing_text(const seq_range& r) { return seqs_text(r) + " (" + records_text(r.count()) + ")"; }
-
-struct damage_span {
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;
-  std::uint64_t before_seq = 0;  // last intact seq before it in the segment; 0 if none
-  std::uint64_t after_seq = 0;   // first intact seq after it; 0 for a tail
-  std::error_code read_error;    // set when a failed read, not bad bytes, ended the scan
-};
-
-// Builds a segment's index while scan_records walks it, and notes the damage.
-class recovery_visitor final : public scan_visitor {
- public:
-  recovery_visitor(segment& seg, std::uint64_t& last_seq, std::vector<damage_span>& damages)
-      : seg_(seg), last_seq_(last_seq), damages_(damages) {}
-
-  // Seqs only ever increase across the whole spool, so a checksummed record that
-  // breaks the order cannot be trusted to be where it claims and counts as damage.
-  bool accept(const record_view& r) override { return r.seq > last_seq_ && r.seq >= seg_.header.first_seq; }
-
-  void on_record(std::uint64_t offset, std::uint32_t size, const record_view& r) override {
-    if (open_damage_) {
-      damages_.back().after_seq = r.seq;
-      open_damage_ = false;
-    }
-    seg_.newest_created = seg_.empty() ? r.created : std::max(seg_.newest_created, r.created);
-    seg_.offsets.push_back(static_cast<std::uint32_t>(offset));
-    seg_.stored.add(r.seq);
-    seg_.last_seq = r.seq;
-    seg_.data_end = offset + size;
-    last_seq_ = r.seq;
-  }
-
-  void on_damage(std::uint64_t offset, std::uint64_t length) override {
-    damages_.push_back({offset, length, seg_.empty() ? 0 : seg_.last_seq, 0, {}});
-    open_damage_ = true;
-    if (!seg_.empty()) {
-      seg_.gaps.push_back({static_cast<std::uint32_t>(seg_.offsets.size() - 1), static_cast<std::uint32_t>(length)});
-    }
-  }
-
- private:
-  segment& seg_;
-  std::uint64_t& last_seq_;
-  std::vector<damage_span>& damages_;
-  bool open_damage_ = false;
-};
-
-struct candidate {
-  segment seg;
-  std::vector<damage_span> damages;
-};
+bool is_access_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
 
 }  // namespace
 
@@ -133,16 +37,15 @@ spool::spool(options opts)
       acked_above_(ack_ranges_bound, seq_ranges::overflow::drop_oldest),
       read_losses_(report_ranges_bound, seq_ranges::overflow::merge_oldest) {
   opts_.segment_bytes = std::clamp(opts_.segment_bytes, min_segment_bytes, max_segment_bytes);
-  worker_ = std::thread([this] { run_worker(); });
+  fsync_.store(opts_.sync != config::sync_mode::never);
+  worker_ = std::make_unique<sync_worker>(
+      [this] { return take_sync_job(); },
+      [this](const sync_job& job) { return perform_sync(job, ack_, ack_written_, dir_fd_, opts_.dir, fsync_.load()); },
+      [this](const sync_outcome& outcome) { return apply_sync_outcome(outcome); });
 }
 
 spool::~spool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  worker_.reset();  // its last round syncs what is left
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
@@ -158,266 +61,64 @@ std::error_code spool::fail(bool& flag, const std::string& what, const std::file
 // `now` is unused: recovery keeps everything it can read; dropping by age is
 // enforce_bounds' job, called right after with the same time.
 recovery_report spool::recover(epoch_ms /*now*/) {
-  const auto started = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
   recovery_report report;
-  auto finish = [&]() -> recovery_report {
-    report.segments = segments_.size();
-    report.records = unacked_msgs_;
-    report.bytes = disk_bytes_;
-    report.next_seq = floor_;
-    report.elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
-                            .count();
-    return report;
-  };
   if (recovered_) {
     report.findings.push_back("spool: recover() called twice; the second call did nothing");
-    return finish();
+    return report;
   }
-  recovered_ = true;
   const std::filesystem::path& dir = opts_.dir;
-
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  if (ec && is_access_error(ec.value())) {
+    throw spool_access_error("spool: cannot create " + dir.string() + ": " + ec.message() + "; " + ownership_fix(dir));
+  }
+  recovered_ = true;
   if (ec) {
     fail(append_failed_, "create directory", dir, ec);
     report.findings.push_back(last_error_);
-    return finish();
+    return report;
   }
   dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   // The ack record first: it is also the lock that keeps a second agent out.
   const std::filesystem::path ack_path = dir / ack_file_name;
   bool ack_created = false;
-  ack_choice ack;
   if (auto open_ec = ack_.open(ack_path, ack_created)) {
+    if (is_access_error(open_ec.value())) {
+      throw spool_access_error("spool: cannot open " + ack_path.string() + ": " + open_ec.message() +
+                               "; without it the agent cannot tell what was delivered; " + ownership_fix(dir));
+    }
+    // A full disk: run from memory and try again at every sync (sync_worker reopens it).
     fail(sync_failed_, "open", ack_path, open_ec);
     report.findings.push_back(last_error_);
   } else if (!ack_.try_lock()) {
     locked_out_ = true;
     last_error_ = "spool: " + dir.string() + " is in use by another process (lock on " + ack_path.string() + ")";
     report.findings.push_back(last_error_);
-    return finish();
-  } else {
-    ack = ack_.read();
-    if (ack_created) dir_dirty_ = true;
+    return report;
   }
 
-  // List the directory: segments by name, anything else is left alone.
-  std::vector<std::pair<std::uint64_t, std::filesystem::path>> names;
-  std::filesystem::directory_iterator it(dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name == ack_file_name) continue;
-    std::error_code type_ec;
-    const auto seq = parse_segment_file_name(name);
-    if (!seq || !it->is_regular_file(type_ec)) {
-      report.findings.push_back("spool: foreign file " + it->path().string() + " ignored");
-      continue;
-    }
-    names.emplace_back(*seq, it->path());
-  }
-  if (ec) report.findings.push_back("spool: list " + dir.string() + ": " + ec.message());
-  std::sort(names.begin(), names.end());
-
-  const bool ack_known = ack.state.has_value();
-  const std::uint64_t acked0 = ack_known ? ack.state->acked_through : 0;
-  const std::uint64_t stored_through = ack_known ? ack.state->stored_through : 0;
-  report.acked_through = acked0;
-  if (ack_.is_open()) {
-    if (!ack_known && !names.empty()) {
-      const bool damaged = ack.a == slot_status::damaged || ack.b == slot_status::damaged;
-      const char* what = ack_created ? "missing" : damaged ? "damaged (both slots)" : "empty";
-      report.findings.push_back("spool: ack record " + ack_path.string() + " " + what +
-                                ": every record in the spool will be resent");
-    } else if (ack_known && (ack.a == slot_status::damaged || ack.b == slot_status::damaged)) {
-      const std::size_t bad = ack.a == slot_status::damaged ? 0 : 1;
-      report.findings.push_back("spool: ack record " + ack_path.string() + ": slot " + slot_name(bad) +
-                                " damaged, using slot " + slot_name(1 - bad) + " (generation " +
-                                std::to_string(ack.state->generation) + ")");
-    }
-  }
-
-  // Headers: a segment whose header cannot be trusted cannot be placed in the
-  // sequence; its seqs are reported below as missing between its neighbours.
-  std::vector<candidate> kept;
-  for (const auto& [name_seq, path] : names) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-      report.findings.push_back("spool: open " + path.string() + ": " + last_errno().message() +
-                                "; segment ignored");
-      continue;
-    }
-    auto file = std::make_shared<segment_file>(fd, path);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      report.findings.push_back("spool: stat " + path.string() + ": " + last_errno().message() + "; segment ignored");
-      continue;
-    }
-    if (st.st_size == 0) {
-      report.findings.push_back("spool: " + path.string() + ": empty segment removed");
-      ::unlink(path.c_str());
-      continue;
-    }
-    std::uint8_t raw[format::header_size];
-    std::size_t got = 0;
-    segment_header header;
-    header_status status = header_status::truncated;
-    if (auto read_ec = pread_full(fd, raw, sizeof raw, 0, got)) {
-      report.findings.push_back("spool: read " + path.string() + " at offset 0: " + read_ec.message() +
-                                "; segment ignored");
-      continue;
-    }
-    status = decode_header(raw, got, header);
-    if (status == header_status::unsupported_version) {
-      report.findings.push_back("spool: " + path.string() + ": unsupported format version " +
-                                std::to_string(header.version) + ", segment left in place and ignored");
-      continue;
-    }
-    std::string reason(to_string(status));
-    if (status == header_status::ok && header.first_seq != name_seq) {
-      reason = "first seq " + std::to_string(header.first_seq) + " does not match the file name";
-      status = header_status::bad_magic;
-    }
-    if (status != header_status::ok) {
-      report.findings.push_back("spool: " + path.string() + ": damaged header (" + reason + "), segment removed");
-      ::unlink(path.c_str());
-      continue;
-    }
-    candidate c;
-    c.seg.file = std::move(file);
-    c.seg.header = header;
-    c.seg.size = static_cast<std::uint64_t>(st.st_size);
-    c.seg.data_end = format::header_size;
-    c.seg.newest_created = header.created;
-    kept.push_back(std::move(c));
-  }
-
-  // Records: one sequential pass with a 1 MiB window, CRC on every record.
-  std::vector<std::uint8_t> buffer;
-  std::uint64_t last_seq = 0;
-  for (candidate& c : kept) {
-    recovery_visitor visitor(c.seg, last_seq, c.damages);
-    const int fd = c.seg.file->fd();
-    const read_fn reader = [fd](std::uint64_t offset, std::uint8_t* out, std::size_t size, std::size_t& got) {
-      return pread_full(fd, out, size, offset, got);
-    };
-    const std::uint64_t scan_end = std::min<std::uint64_t>(c.seg.size, std::numeric_limits<std::uint32_t>::max());
-    const scan_result scanned = scan_records(reader, format::header_size, scan_end, buffer, visitor);
-    if (scanned.error) {
-      c.damages.push_back({scanned.end, c.seg.size - scanned.end, c.seg.empty() ? 0 : c.seg.last_seq, 0,
-                           scanned.error});
-      c.seg.appendable = false;
-    } else if (scanned.end < c.seg.size) {
-      // Beyond 4 GiB (never written by us) or the file shrank while we read it.
-      c.damages.push_back({scanned.end, c.seg.size - scanned.end, c.seg.empty() ? 0 : c.seg.last_seq, 0, {}});
-      c.seg.appendable = false;
-    }
-  }
-
-  // Losses. Every unacknowledged seq that damage destroyed lies in exactly one of:
-  // a damaged span between intact records, a damaged or missing tail (up to the
-  // next segment's prev_seq, or for the last segment the ack record's
-  // stored_through), or before the first segment. Numbering gaps the caller made
-  // are not losses: records are contiguous bytes and prev_seq marks each segment.
-  seq_ranges corrupted(report_ranges_bound, seq_ranges::overflow::merge_oldest);
-  auto lost = [&](std::uint64_t lo, std::uint64_t hi) -> std::optional<seq_range> {
-    if (lo <= acked0) lo = acked0 + 1;
-    if (hi == 0 || hi < lo) return std::nullopt;
-    corrupted.add(lo, hi);
-    return seq_range{lo, hi};
-  };
-  if (ack_known && kept.empty()) {
-    if (auto r = lost(acked0 + 1, stored_through)) {
-      report.findings.push_back("spool: " + missing_text(*r) + " missing: no segment holds them");
-    }
-  }
-  if (ack_known && !kept.empty()) {
-    if (auto r = lost(acked0 + 1, kept.front().seg.header.prev_seq)) {
-      report.findings.push_back("spool: " + missing_text(*r) + " missing before " + kept.front().seg.file->path().string());
-    }
-  }
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    segment& seg = kept[k].seg;
-    const bool is_last = k + 1 == kept.size();
-    const std::string path = seg.file->path().string();
-    const std::uint64_t end_seq = is_last ? stored_through : kept[k + 1].seg.header.prev_seq;
-    bool tail_seen = false;
-    for (const damage_span& d : kept[k].damages) {
-      const std::uint64_t lo = d.before_seq != 0 ? d.before_seq + 1 : seg.header.first_seq;
-      const std::string at = "spool: " + path + " at offset " + std::to_string(d.offset) + ": ";
-      if (d.after_seq != 0) {
-        const auto r = lost(lo, d.after_seq - 1);
-        report.findings.push_back(at + std::to_string(d.length) + " damaged bytes skipped, " + lost_text(r));
-        continue;
-      }
-      tail_seen = true;
-      const auto r = lost(lo, end_seq);
-      if (d.read_error) {
-        report.findings.push_back("spool: read " + path + " at offset " + std::to_string(d.offset) + ": " +
-                                  d.read_error.message() + "; the remaining " + std::to_string(d.length) +
-                                  " bytes are skipped, " + lost_text(r));
-      } else if (is_last && seg.appendable) {
-        // Cut the torn tail so appends continue right after the last good record.
-        if (::ftruncate(seg.file->fd(), static_cast<off_t>(seg.data_end)) != 0) {
-          seg.appendable = false;
-          report.findings.push_back(at + "torn tail of " + std::to_string(d.length) + " bytes could not be truncated (" +
-                                    last_errno().message() + "), " + lost_text(r));
-        } else {
-          seg.size = seg.data_end;
-          if (!seg.gaps.empty() && seg.gaps.back().after + 1 == seg.offsets.size()) seg.gaps.pop_back();
-          report.findings.push_back(at + "torn tail of " + std::to_string(d.length) + " bytes truncated, " +
-                                    lost_text(r));
-        }
-      } else {
-        report.findings.push_back(at + "damaged tail of " + std::to_string(d.length) + " bytes skipped, " +
-                                  lost_text(r));
-      }
-    }
-    if (!tail_seen) {
-      const std::uint64_t lo = seg.empty() ? seg.header.first_seq : seg.last_seq + 1;
-      if (auto r = lost(lo, end_seq)) {
-        report.findings.push_back("spool: " + missing_text(*r) +
-                                  (is_last ? " missing after the end of " + path
-                                           : " missing between " + path + " and " +
-                                                 kept[k + 1].seg.file->path().string()));
-      }
-    }
-  }
-
-  // Adopt what survived. Segments the ack record already covers go now: the
-  // record that covers them is on disk.
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    segment& seg = kept[k].seg;
-    const bool is_last = k + 1 == kept.size();
-    if (!is_last && (seg.empty() || seg.last_seq <= acked0)) {
-      ::unlink(seg.file->path().c_str());
-      continue;
-    }
-    seg.stored.for_each_overlap(acked0 + 1, max_seq, [&](std::uint64_t a, std::uint64_t b) {
-      const std::size_t first = seg.index_of(a);
-      seg.unacked += b - a + 1;
-      seg.unacked_bytes += seg.record_bytes(first, first + static_cast<std::size_t>(b - a));
-    });
-    disk_bytes_ += seg.size;
-    unacked_msgs_ += seg.unacked;
-    unacked_bytes_ += seg.unacked_bytes;
-    segments_.push_back(std::move(seg));
-  }
-  active_open_ = !segments_.empty() && segments_.back().appendable;
-
-  watermark_ = acked0;
-  last_appended_ = last_seq;
-  floor_ = std::max<std::uint64_t>({ack_known ? ack.state->next_seq : 1, last_seq + 1, 1});
-  if (auto high = corrupted.highest()) floor_ = std::max(floor_, *high + 1);
-  // An empty active segment was opened for its first_seq: nothing below it may go in.
-  if (active_open_ && segments_.back().empty()) floor_ = std::max(floor_, segments_.back().header.first_seq);
+  recovered_spool found = recover_directory(dir, ack_, ack_created);
+  segments_ = std::move(found.segments);
+  active_open_ = found.active_open;
+  dir_dirty_ = found.ack_created;
+  watermark_ = found.acked_through;
+  last_appended_ = found.last_seq;
+  floor_ = found.next_seq;
   min_seq_ = floor_;
+  disk_bytes_ = found.disk_bytes;
+  unacked_msgs_ = found.unacked_messages;
+  unacked_bytes_ = found.unacked_bytes;
+  ack_written_ = found.ack;
   normalize();
   durable_.store(last_appended_);
-  ack_written_ = ack.state;
-  report.corrupted = corrupted.ranges();
-  return finish();
+  report = std::move(found.report);
+  report.segments = segments_.size();
+  report.records = unacked_msgs_;
+  report.bytes = disk_bytes_;
+  report.next_seq = floor_;
+  return report;
 }
 
 // --- appending ----------------------------------------------------------------
@@ -481,13 +182,8 @@ std::error_code spool::append(const record& r) {
 std::error_code spool::open_segment(const record& r) {
   const std::filesystem::path path = opts_.dir / segment_file_name(r.seq);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0 && errno == EEXIST) {
-    // No live or doomed segment can have this name: each has first_seq <= the last
-    // appended seq, which r.seq exceeds. So this is a leftover (a header-only file
-    // from an earlier failed start) and holds nothing.
-    ::unlink(path.c_str());
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  }
+  // A file by this name exists only if recovery could not see it. It is never
+  // replaced: it may hold messages, and its seqs must not be handed out twice.
   if (fd < 0) return fail(append_failed_, "create", path, last_errno());
   auto file = std::make_shared<segment_file>(fd, path);
   segment seg;
@@ -496,7 +192,7 @@ std::error_code spool::open_segment(const record& r) {
   seg.header.prev_seq = last_appended_;
   std::uint8_t raw[format::header_size];
   encode_header(seg.header, raw);
-  if (auto ec = pwrite_full(fd, reinterpret_cast<const char*>(raw), sizeof raw, 0)) {
+  if (auto ec = pwrite_full(fd, raw, sizeof raw, 0)) {
     ::unlink(path.c_str());
     return fail(append_failed_, "write", path, ec);
   }
@@ -609,7 +305,10 @@ void spool::doom_front() {
   unacked_bytes_ -= front.unacked_bytes;
   // Syncing data nobody needs any more would only cost time.
   unsynced_.erase(std::remove(unsynced_.begin(), unsynced_.end(), front.file), unsynced_.end());
-  doomed_.push_back(front.file);
+  // Only the path is kept: the descriptor closes with the last user, so a spool
+  // that cannot unlink (or write its ack record) does not also run out of descriptors.
+  doomed_.push_back(front.file->path());
+  doomed_bytes_ += front.size;
   // An open descriptor would keep the unlinked file's blocks allocated.
   if (read_file_ == front.file) read_file_.reset();
   if (active_open_ && segments_.size() == 1) {
@@ -619,20 +318,33 @@ void spool::doom_front() {
   segments_.pop_front();
 }
 
-void spool::acknowledge(std::uint64_t seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!recovered_ || seq == 0 || seq <= watermark_ || acked_above_.contains(seq)) return;
-  if (seq >= floor_ && seq != max_seq) floor_ = seq + 1;
-  account(seq, seq, true);
-  if (auto forgotten = acked_above_.add(seq)) account(forgotten->first, forgotten->last, false);
+void spool::mark_acked(std::uint64_t first, std::uint64_t last) {
+  if (!recovered_ || first == 0 || first > last) return;
+  if (last <= watermark_) return;
+  first = std::max(first, watermark_ + 1);
+  if (!plausible_seq(last)) return;
+  if (last >= floor_) floor_ = last + 1;
+  // Only the parts not acknowledged yet change the counts.
+  for (const seq_range& part : acked_above_.gaps_within(first, last)) account(part.first, part.last, true);
+  if (auto forgotten = acked_above_.add(first, last)) account(forgotten->first, forgotten->last, false);
   normalize();
 }
 
-void spool::give_up(std::uint64_t seq) {
-  account(seq, seq, true);
-  if (auto forgotten = acked_above_.add(seq)) account(forgotten->first, forgotten->last, false);
-  read_losses_.add(seq);
-  normalize();
+void spool::acknowledge(std::uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mark_acked(seq, seq);
+}
+
+void spool::give_up(std::uint64_t first, std::uint64_t last) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mark_acked(first, last);
+}
+
+void spool::set_bounds(std::uint64_t max_bytes, std::int64_t max_age_ms, std::uint64_t segment_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  opts_.max_bytes = max_bytes;
+  opts_.max_age_ms = max_age_ms;
+  opts_.segment_bytes = std::clamp(segment_bytes, min_segment_bytes, max_segment_bytes);
 }
 
 std::vector<seq_range> spool::enforce_bounds(epoch_ms now) {
@@ -725,7 +437,8 @@ std::optional<record> spool::read_next(std::uint64_t& cursor, std::uint64_t end_
                     (ec ? ec.message() : std::string("record damaged since recovery")) + "; seq " +
                     std::to_string(*next) + " given up";
       const std::uint64_t bad = *next;
-      give_up(bad);
+      mark_acked(bad, bad);
+      read_losses_.add(bad);
       s = bad + 1;
       continue;
     }
@@ -754,6 +467,11 @@ std::vector<seq_range> spool::take_read_losses() {
 std::uint64_t spool::disk_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return disk_bytes_;
+}
+
+std::uint64_t spool::unlink_pending_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return doomed_bytes_;
 }
 
 std::uint64_t spool::unacked_messages() const {
@@ -810,112 +528,46 @@ std::string spool::last_error() const {
   return last_error_;
 }
 
-// --- the sync worker --------------------------------------------------------------
+// --- the sync worker's side ---------------------------------------------------------
 
-void spool::request_sync(std::function<void(std::uint64_t durable_seq)> done) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    requests_.push_back(std::move(done));
-  }
-  cv_.notify_one();
-}
+void spool::request_sync(std::function<void(std::uint64_t durable_seq)> done) { worker_->request(std::move(done)); }
 
-void spool::run_worker() {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [this] { return stop_ || !requests_.empty(); });
-    const bool stopping = stop_;
-    // Every request queued so far shares this round: one fdatasync per file for
-    // however many appends and requests arrived while the last one ran.
-    std::deque<std::function<void(std::uint64_t)>> batch;
-    batch.swap(requests_);
-    sync_round(lock);
-    lock.unlock();
-    const std::uint64_t durable = durable_.load();
-    for (auto& done : batch) {
-      if (done) done(durable);
-    }
-    lock.lock();
-    if (stopping && requests_.empty()) return;
-  }
-}
-
-void spool::sync_round(std::unique_lock<std::mutex>& lock) {
-  if (!recovered_ || locked_out_) return;
-  const bool never = opts_.sync == config::sync_mode::never;
-  std::vector<std::shared_ptr<segment_file>> files;
-  files.swap(unsynced_);
-  if (active_open_ && active_dirty_) files.push_back(segments_.back().file);
+std::optional<sync_job> spool::take_sync_job() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!recovered_ || locked_out_) return std::nullopt;
+  sync_job job;
+  job.files.swap(unsynced_);
+  if (active_open_ && active_dirty_) job.files.push_back(segments_.back().file);
   active_dirty_ = false;
-  const bool sync_dir = dir_dirty_;
+  job.sync_directory = dir_dirty_;
   dir_dirty_ = false;
-  const std::uint64_t target = last_appended_;
-  const std::uint64_t acked = watermark_;
-  const std::uint64_t next = floor_;
-  std::vector<std::shared_ptr<segment_file>> doomed;
-  doomed.swap(doomed_);
-  lock.unlock();
+  job.target = last_appended_;
+  job.acked_through = watermark_;
+  job.next_seq = floor_;
+  job.doomed.swap(doomed_);
+  doomed_bytes_ = 0;
+  // Data the broker has acknowledged needs no fdatasync: after a power cut the ack
+  // record says it was delivered, so losing it from disk loses nothing.
+  job.data_needs_sync = watermark_ < last_appended_;
+  return job;
+}
 
-  // Order matters for a power cut: segment data, then the directory entries of new
-  // segments, then the ack record (whose stored_through claims that data), and
-  // only then the unlinks that the ack record's acked_through justifies.
-  std::string error;
-  std::vector<std::shared_ptr<segment_file>> failed;
-  bool dir_failed = false;
-  if (!never) {
-    for (const auto& f : files) {
-      if (::fdatasync(f->fd()) != 0) {
-        error = "spool: fdatasync " + f->path().string() + ": " + last_errno().message();
-        failed.push_back(f);
-      }
-    }
-    if (sync_dir && dir_fd_ >= 0 && ::fsync(dir_fd_) != 0) {
-      error = "spool: fsync " + opts_.dir.string() + ": " + last_errno().message();
-      dir_failed = true;
-    }
-  }
-  const bool synced = failed.empty() && !dir_failed;
-  const std::uint64_t stored = synced ? target : (ack_written_ ? ack_written_->stored_through : 0);
-  bool ack_ok = true;
-  if (!ack_written_ || ack_written_->acked_through != acked || ack_written_->next_seq != next ||
-      ack_written_->stored_through != stored) {
-    if (!ack_.is_open()) {
-      ack_ok = false;
-      if (error.empty()) error = "spool: ack record " + (opts_.dir / ack_file_name).string() + " is not open";
-    } else if (auto ec = ack_.write(acked, next, stored, !never)) {
-      ack_ok = false;
-      error = "spool: write " + ack_.path().string() + ": " + ec.message();
-    } else {
-      ack_written_ = ack_state{ack_.generation(), acked, next, stored};
-    }
-  }
-  std::vector<std::shared_ptr<segment_file>> keep;
-  if (ack_ok) {
-    for (const auto& d : doomed) {
-      if (::unlink(d->path().c_str()) != 0 && errno != ENOENT) {
-        error = "spool: unlink " + d->path().string() + ": " + last_errno().message();
-        keep.push_back(d);
-      }
-    }
-  } else {
-    keep = std::move(doomed);
-  }
-
-  lock.lock();
-  unsynced_.insert(unsynced_.end(), failed.begin(), failed.end());
+std::uint64_t spool::apply_sync_outcome(const sync_outcome& outcome) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unsynced_.insert(unsynced_.end(), outcome.failed.begin(), outcome.failed.end());
   // After a failed fdatasync the kernel may have dropped the dirty pages and a
   // retry can report success falsely: write nothing more into that file. Recovery
   // checks every record's CRC and reports what did not reach the disk.
-  for (const auto& f : failed) {
+  for (const auto& f : outcome.failed) {
     for (segment& seg : segments_) {
       if (seg.file == f) seg.appendable = false;
     }
   }
-  if (dir_failed) dir_dirty_ = true;
-  doomed_.insert(doomed_.end(), keep.begin(), keep.end());
-  sync_failed_ = !error.empty();
-  if (!error.empty()) last_error_ = error;
-  if (synced && target > durable_.load()) durable_.store(target);
+  if (outcome.directory_failed) dir_dirty_ = true;
+  sync_failed_ = !outcome.error.empty();
+  if (!outcome.error.empty()) last_error_ = outcome.error;
+  if (outcome.synced && outcome.target > durable_.load()) durable_.store(outcome.target);
+  return durable_.load();
 }
 
 }  // namespace plant::spool

@@ -5,8 +5,12 @@
 /// reports exactly which unacknowledged seqs damage destroyed; the directory is
 /// bounded by max_bytes (+ one segment) and max_age.
 ///
+/// Responsibilities are split: spool_recovery (what a start finds), sync_worker
+/// (group commit and its power-cut ordering), and this core (append, acks,
+/// bounds, reads), which owns the segments.
+///
 /// Threads: one caller thread appends, acknowledges and reads; any thread may call
-/// the const getters; fdatasync runs on an internal worker (group commit).
+/// the const getters; fdatasync runs on the sync worker.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +28,8 @@
 #include "agent/core/sample.hpp"
 #include "agent/spool/ack_record.hpp"
 #include "agent/spool/segment.hpp"
+#include "agent/spool/spool_recovery.hpp"
+#include "agent/spool/sync_worker.hpp"
 #include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {
@@ -46,18 +52,6 @@ struct options {
   std::uint64_t segment_bytes = 16ull << 20;          ///< rotate before a segment would pass this (512 B .. 1 GiB)
 };
 
-/// What recover() found.
-struct recovery_report {
-  std::uint64_t segments = 0;       ///< segment files kept
-  std::uint64_t records = 0;        ///< intact, unacknowledged records
-  std::uint64_t bytes = 0;          ///< bytes of the segment files kept (disk_bytes())
-  std::uint64_t acked_through = 0;  ///< what the ack record said (0 if missing or damaged)
-  std::uint64_t next_seq = 1;       ///< next_seq_floor()
-  std::vector<seq_range> corrupted;   ///< unacknowledged seqs lost to damage: exactly these, no more, no fewer
-  std::vector<std::string> findings;  ///< one line per problem, naming segment file and byte offset
-  std::int64_t elapsed_us = 0;        ///< wall time recover() took
-};
-
 /// The spool. See the file comment.
 class spool {
  public:
@@ -68,7 +62,9 @@ class spool {
   spool(const spool&) = delete;
   spool& operator=(const spool&) = delete;
 
-  /// Call once before anything else: scans, verifies and repairs the directory. Never throws for damage.
+  /// Call once before anything else: scans, verifies and repairs the directory. Never throws for
+  /// damage; throws spool_access_error when the directory or a file in it cannot be opened for
+  /// lack of permission (starting over it would reuse seqs and overwrite data it cannot see).
   recovery_report recover(epoch_ms now);
   /// Writes the record into the active segment now (rotating at segment_bytes); on failure the
   /// segment is truncated back to its last good size, the spool turns unhealthy until an append succeeds.
@@ -80,6 +76,12 @@ class spool {
   std::uint64_t durable_seq() const { return durable_.load(); }
   /// The broker acknowledged `seq` (any order); fully acknowledged segments go at the next sync.
   void acknowledge(std::uint64_t seq);
+  /// Gives up [first, last] (never to be sent): like acknowledging each, in O(log n) per range.
+  void give_up(std::uint64_t first, std::uint64_t last);
+  /// A new sync mode (a reload); the next sync round follows it.
+  void set_sync_mode(config::sync_mode mode) { fsync_.store(mode != config::sync_mode::never); }
+  /// New size and age bounds (a reload); the next enforce_bounds applies them.
+  void set_bounds(std::uint64_t max_bytes, std::int64_t max_age_ms, std::uint64_t segment_bytes);
   /// Drops the oldest whole segments while over max_bytes or max_age; returns the unacknowledged seqs
   /// dropped. Cheap when within bounds: call it after every append.
   std::vector<seq_range> enforce_bounds(epoch_ms now);
@@ -88,8 +90,10 @@ class spool {
   /// Unacknowledged seqs given up since the last call because read_next found them damaged on disk.
   std::vector<seq_range> take_read_losses();
 
-  /// Bytes of all live segment files, headers included.
+  /// Bytes of all live segment files, headers included (what max_bytes bounds).
   std::uint64_t disk_bytes() const;
+  /// Bytes of dropped or acknowledged segments the next sync unlinks (still on disk until then).
+  std::uint64_t unlink_pending_bytes() const;
   /// Stored records not yet acknowledged.
   std::uint64_t unacked_messages() const;
   /// Their encoded bytes (record framing included).
@@ -108,21 +112,18 @@ class spool {
   std::string last_error() const;
 
  private:
-  struct sync_batch;
-
-  void run_worker();
-  void sync_round(std::unique_lock<std::mutex>& lock);
-
+  std::optional<sync_job> take_sync_job();
+  std::uint64_t apply_sync_outcome(const sync_outcome& outcome);
   std::error_code fail(bool& flag, const std::string& what, const std::filesystem::path& path, std::error_code ec);
   std::error_code open_segment(const record& r);
   void close_active();
   void doom_front();
   void normalize();
   void account(std::uint64_t first, std::uint64_t last, bool acked);
+  void mark_acked(std::uint64_t first, std::uint64_t last);
   std::size_t segment_index_for(std::uint64_t seq) const;
   const segment* find_stored(std::uint64_t seq) const;
   std::optional<std::uint64_t> lowest_stored_above(std::uint64_t seq) const;
-  void give_up(std::uint64_t seq);
   std::error_code read_bytes(const segment& seg, std::uint64_t offset, std::size_t size, const std::uint8_t*& out,
                              std::vector<std::uint8_t>& big);
 
@@ -138,7 +139,8 @@ class spool {
   bool active_dirty_ = false;           // the active segment has writes not yet handed to a sync
   bool dir_dirty_ = false;              // a segment was created since the last directory fsync
   std::vector<std::shared_ptr<segment_file>> unsynced_;  // rotated away from with writes not yet synced
-  std::vector<std::shared_ptr<segment_file>> doomed_;    // to unlink once an ack record covering them is durable
+  std::vector<std::filesystem::path> doomed_;            // to unlink at the next sync (closed already)
+  std::uint64_t doomed_bytes_ = 0;      // their bytes, still on disk until then
   std::uint64_t watermark_ = 0;
   seq_ranges acked_above_;              // acks > watermark_, out of order
   std::uint64_t last_appended_ = 0;
@@ -159,15 +161,13 @@ class spool {
   std::size_t read_len_ = 0;
   mutable std::optional<std::pair<std::uint64_t, epoch_ms>> oldest_cache_;
 
-  // Sync worker. ack_ and ack_written_ are touched by recover() before any request
-  // and by the worker after; the handoff through mu_ orders the two.
+  // Touched by recover() before any sync request and by the worker after; the
+  // handoff through mu_ (take_sync_job) orders the two.
   ack_file ack_;
   std::optional<ack_state> ack_written_;
-  std::deque<std::function<void(std::uint64_t)>> requests_;
-  bool stop_ = false;
-  std::condition_variable cv_;
   std::atomic<std::uint64_t> durable_{0};
-  std::thread worker_;  // last: started after everything above exists
+  std::atomic<bool> fsync_{true};        ///< false with sync = never: rounds write without fdatasync
+  std::unique_ptr<sync_worker> worker_;  // last: stopped (with a final round) before the rest goes
 };
 
 }  // namespace plant::spool

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "agent/spool/byte_order.hpp"
 #include "agent/spool/crc32c.hpp"
@@ -34,6 +35,7 @@ class file_window {
     if (at >= off_ && at < off_ + len_) {
       keep = static_cast<std::size_t>(off_ + len_ - at);
       std::memmove(buffer_.data(), buffer_.data() + (at - off_), keep);
+      work_ += keep;
     }
     off_ = at;
     len_ = keep;
@@ -49,6 +51,7 @@ class file_window {
         break;
       }
       len_ += got;
+      work_ += got;
     }
     return len_;
   }
@@ -56,6 +59,8 @@ class file_window {
   const std::uint8_t* ptr(std::uint64_t at) const { return buffer_.data() + (at - off_); }
   std::uint64_t end() const { return end_; }
   const std::error_code& error() const { return error_; }
+  /// Bytes read and moved so far, plus what the caller adds for CRC work.
+  std::uint64_t& work() { return work_; }
 
  private:
   const read_fn& read_;
@@ -64,7 +69,72 @@ class file_window {
   std::uint64_t off_;
   std::size_t len_ = 0;
   std::error_code error_;
+  std::uint64_t work_ = 0;
 };
+
+// CRC32C of any byte range of the file in O(step) reads plus O(log n) arithmetic,
+// from the CRC of the file's prefix at every `step` bytes (built lazily, each byte
+// read once). Resync after damage checks every candidate record with it, so a
+// thousand fake frames each claiming 16 MiB cost a few MiB of reading, not 16 GiB.
+class prefix_crc_index {
+ public:
+  static constexpr std::size_t step = 4096;
+
+  prefix_crc_index(const read_fn& read, std::uint64_t base) : read_(read), base_(base) { checkpoints_.push_back(0); }
+
+  // crc32c of [a, b), base <= a <= b.
+  std::error_code range_crc(std::uint64_t a, std::uint64_t b, std::uint32_t& out) {
+    std::uint32_t crc_a = 0, crc_b = 0;
+    if (auto ec = prefix(a, crc_a)) return ec;
+    if (auto ec = prefix(b, crc_b)) return ec;
+    out = crc32c_combine(crc_a, crc_b, b - a);
+    return {};
+  }
+
+  // Bytes read so far, for tests of the bound.
+  std::uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  // crc32c of [base, x).
+  std::error_code prefix(std::uint64_t x, std::uint32_t& out) {
+    const std::uint64_t k = (x - base_) / step;
+    if (auto ec = extend_to(k)) return ec;
+    const std::uint64_t from = base_ + k * step;
+    std::uint32_t tail = 0;
+    if (auto ec = crc_of(from, static_cast<std::size_t>(x - from), tail)) return ec;
+    out = crc32c_combine(checkpoints_[static_cast<std::size_t>(k)], tail, x - from);
+    return {};
+  }
+
+  std::error_code extend_to(std::uint64_t k) {
+    while (checkpoints_.size() <= k) {
+      const std::uint64_t from = base_ + (checkpoints_.size() - 1) * step;
+      std::uint32_t piece = 0;
+      if (auto ec = crc_of(from, step, piece)) return ec;
+      checkpoints_.push_back(crc32c_combine(checkpoints_.back(), piece, step));
+    }
+    return {};
+  }
+
+  std::error_code crc_of(std::uint64_t offset, std::size_t size, std::uint32_t& out) {
+    buffer_.resize(step);
+    std::size_t got = 0;
+    if (auto ec = read_(offset, buffer_.data(), size, got)) return ec;
+    if (got < size) return std::make_error_code(std::errc::io_error);
+    bytes_read_ += size;
+    out = crc32c(buffer_.data(), size);
+    return {};
+  }
+
+  const read_fn& read_;
+  std::uint64_t base_;
+  std::vector<std::uint32_t> checkpoints_;  // checkpoints_[i] = crc32c of [base, base + i * step)
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t bytes_read_ = 0;
+};
+
+// Records at most this long are checked straight from the window when resyncing.
+constexpr std::size_t direct_check_limit = prefix_crc_index::step;
 
 // The encoded size of the intact record at `at`, or 0 if there is none there.
 std::size_t decode_at(file_window& w, std::uint64_t at, record_view& out) {
@@ -75,7 +145,9 @@ std::size_t decode_at(file_window& w, std::uint64_t at, record_view& out) {
     if (r.size > w.end() - at) return 0;
     avail = w.ensure(at, r.size);
     if (w.error() || avail < r.size) return 0;
+    const std::size_t checked = r.size;
     r = decode_record(w.ptr(at), avail, out);
+    w.work() += checked;
   }
   return r.status == decode_status::ok ? r.size : 0;
 }
@@ -203,15 +275,58 @@ std::size_t find_record_magic(const std::uint8_t* data, std::size_t size) {
   return size;
 }
 
+namespace {
+
+enum class candidate_verdict { not_a_record, record, read_error };
+
+// Whether the bytes at `q` are an intact record the visitor would take, without
+// reading a long record's bytes: the frame and the fixed fields come from the
+// window, the CRC of a long payload from the prefix index. Only a candidate that
+// passes is decoded in full.
+candidate_verdict check_candidate(file_window& w, prefix_crc_index& index, std::uint64_t q, scan_visitor& visitor,
+                                  std::error_code& index_error) {
+  const std::size_t fixed = format::frame_header_size + format::payload_fixed_size;
+  const std::size_t avail = w.ensure(q, fixed);
+  if (w.error()) return candidate_verdict::read_error;
+  if (avail < fixed) return candidate_verdict::not_a_record;
+  const std::uint8_t* p = w.ptr(q);
+  if (bytes::get_u32(p) != format::record_magic) return candidate_verdict::not_a_record;
+  const std::uint32_t length = bytes::get_u32(p + 4);
+  if (length < format::payload_fixed_size || length > format::max_payload) return candidate_verdict::not_a_record;
+  if (length > w.end() - q - format::frame_header_size) return candidate_verdict::not_a_record;
+  const std::uint32_t stored_crc = bytes::get_u32(p + 8);
+  record_view prefix;
+  prefix.seq = bytes::get_u64(p + format::frame_header_size);
+  prefix.created = static_cast<epoch_ms>(bytes::get_u64(p + format::frame_header_size + 8));
+  prefix.stream = p[format::frame_header_size + 16];
+  prefix.flags = p[format::frame_header_size + 17];
+  // The visitor judges by the fixed fields (seq order); no need to check the CRC of what it would refuse.
+  if (!visitor.accept(prefix)) return candidate_verdict::not_a_record;
+  if (length <= direct_check_limit) return candidate_verdict::record;  // decode_at checks it from the window
+  std::uint32_t crc = 0;
+  const std::uint64_t payload = q + format::frame_header_size;
+  if (auto ec = index.range_crc(payload, payload + length, crc)) {
+    index_error = ec;
+    return candidate_verdict::read_error;
+  }
+  return crc == stored_crc ? candidate_verdict::record : candidate_verdict::not_a_record;
+}
+
+}  // namespace
+
 scan_result scan_records(const read_fn& read, std::uint64_t begin, std::uint64_t end,
                          std::vector<std::uint8_t>& buffer, scan_visitor& visitor) {
   if (buffer.size() < scan_window) buffer.resize(scan_window);
   file_window w(read, begin, end, buffer);
+  std::unique_ptr<prefix_crc_index> index;  // made at the first damage
+  auto result = [&](std::uint64_t at, std::error_code ec) {
+    return scan_result{at, ec, w.work() + (index ? index->bytes_read() : 0)};
+  };
   std::uint64_t pos = begin;
   record_view view;
   while (pos < w.end()) {
     std::size_t size = decode_at(w, pos, view);
-    if (w.error()) return {pos, w.error()};
+    if (w.error()) return result(pos, w.error());
     if (size != 0 && visitor.accept(view)) {
       visitor.on_record(pos, static_cast<std::uint32_t>(size), view);
       pos += size;
@@ -220,12 +335,13 @@ scan_result scan_records(const read_fn& read, std::uint64_t begin, std::uint64_t
     // Damage at `pos`: the next record is wherever the magic, the length cap and
     // the CRC all agree again. A false match needs a 32-bit magic and a 32-bit CRC
     // to line up by chance, so resyncing cannot invent records.
+    if (!index) index = std::make_unique<prefix_crc_index>(read, begin);
     const std::uint64_t damage = pos;
     std::uint64_t q = pos + 1;
     bool found = false;
     while (q < w.end()) {
       const std::size_t avail = w.ensure(q, format::frame_header_size);
-      if (w.error()) return {damage, w.error()};
+      if (w.error()) return result(damage, w.error());
       const std::size_t idx = find_record_magic(w.ptr(q), avail);
       if (idx == avail) {
         if (q + avail >= w.end()) break;
@@ -234,8 +350,11 @@ scan_result scan_records(const read_fn& read, std::uint64_t begin, std::uint64_t
         continue;
       }
       q += idx;
-      size = decode_at(w, q, view);
-      if (w.error()) return {damage, w.error()};
+      std::error_code index_error;
+      const candidate_verdict verdict = check_candidate(w, *index, q, visitor, index_error);
+      if (verdict == candidate_verdict::read_error) return result(damage, w.error() ? w.error() : index_error);
+      size = verdict == candidate_verdict::record ? decode_at(w, q, view) : 0;
+      if (w.error()) return result(damage, w.error());
       if (size != 0 && visitor.accept(view)) {
         visitor.on_damage(damage, q - damage);
         visitor.on_record(q, static_cast<std::uint32_t>(size), view);
@@ -250,7 +369,7 @@ scan_result scan_records(const read_fn& read, std::uint64_t begin, std::uint64_t
       pos = w.end();
     }
   }
-  return {pos, {}};
+  return result(pos, {});
 }
 
 }  // namespace plant::spool

@@ -117,6 +117,9 @@ using read_fn = std::function<std::error_code(std::uint64_t offset, std::uint8_t
 struct scan_result {
   std::uint64_t end = 0;  ///< offset the scan reached: `end` passed in unless the file was shorter or a read failed
   std::error_code error;  ///< a failed read; bytes from `end` on were not examined
+  /// Bytes read, moved within the buffer or run through the CRC: the scan's cost,
+  /// which stays a small multiple of the file size whatever the damage looks like.
+  std::uint64_t work_bytes = 0;
 };
 
 /// Walks the records in [begin, end) with sequential reads through `buffer` (grown to

@@ -4,8 +4,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace plant::transport {
+
+/// What happened to one publish.
+enum class publish_outcome : std::uint8_t {
+  ok,     ///< handed to the connection; `delivered(tag)` follows when the broker acknowledges it
+  retry,  ///< not now (not connected, the client's buffer is full); try again after the next `connected`
+  drop,   ///< the message itself was refused and never will be sent (too large, invalid topic)
+};
+
+/// "ok", "retry", "drop".
+std::string_view to_string(publish_outcome outcome);
 
 /// What a publisher reports back. Always invoked on the event-loop thread.
 struct publisher_events {
@@ -18,11 +29,12 @@ struct publisher_events {
 class message_publisher {
  public:
   virtual ~message_publisher() = default;
-  /// True between the connected and connection_lost events.
+  /// True between the connected and connection_lost events (and false at once after a publish
+  /// found the connection gone, before connection_lost arrives).
   virtual bool connected() const = 0;
-  /// Queues one message on the live connection. Returns false when it could not
-  /// be handed over (not connected, client refused); the caller keeps it.
-  virtual bool publish(const std::string& topic, std::string payload, int qos, bool retain, std::uint64_t tag) = 0;
+  /// Hands one message to the connection; see publish_outcome.
+  virtual publish_outcome publish(const std::string& topic, std::string payload, int qos, bool retain,
+                                  std::uint64_t tag) = 0;
 };
 
 }  // namespace plant::transport

@@ -5,34 +5,9 @@
 
 #include <algorithm>
 
-namespace plant::transport {
+#include "common/mqtt/broker_errors.hpp"
 
-std::string describe_mqtt_code(int code) {
-  switch (code) {
-    // CONNACK return codes (MQTT 3.1.1)
-    case 1: return "broker refused the connection: unacceptable protocol version";
-    case 2: return "broker refused the connection: client id rejected";
-    case 3: return "broker refused the connection: server unavailable";
-    case 4: return "broker refused the connection: bad username or password (check mqtt.username and mqtt.password_file)";
-    case 5: return "broker refused the connection: not authorized (check mqtt.username and mqtt.password_file)";
-    // Paho client codes
-    case -1: return "connection failed (refused, unreachable, or TLS handshake failed)";
-    case -2: return "persistence error";
-    case -3: return "disconnected";
-    case -4: return "too many messages in flight";
-    case -5: return "bad UTF-8 string";
-    case -6: return "NULL parameter";
-    case -8: return "bad structure";
-    case -9: return "bad QoS";
-    case -10: return "SSL not supported by the client library";
-    case -11: return "bad MQTT version";
-    case -12: return "no more messages can be buffered";
-    case -13: return "bad protocol in URL";
-    case -14: return "connection timed out";
-    case -15: return "operation incomplete";
-    default: return "error " + std::to_string(code);
-  }
-}
+namespace plant::transport {
 
 // One listener object per operation kind; Paho keeps a reference, so it lives
 // as long as the client. Every callback is posted to the loop.
@@ -78,11 +53,11 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
     : io_(io),
       options_(std::move(options)),
       events_(std::move(events)),
-      log_("mqtt", options_.client_id),
+      log_("mqtt", options_.connection.client_id),
       reconnect_timer_(io),
       connect_deadline_(io),
       backoff_(options_.reconnect_min_delay, options_.reconnect_max_delay,
-               std::hash<std::string>{}(options_.client_id) ^
+               std::hash<std::string>{}(options_.connection.client_id) ^
                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
       alive_(std::make_shared<bool>(true)) {
   connect_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::connect);
@@ -93,7 +68,7 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
 void mqtt_publisher::create_client() {
   mqtt::create_options create(MQTTVERSION_3_1_1);
   // No Paho persistence: the agent's spool owns durability (TOOLCHAIN trap 2).
-  client_ = std::make_unique<mqtt::async_client>(options_.url, options_.client_id, create, nullptr);
+  client_ = std::make_unique<mqtt::async_client>(options_.connection.url, options_.connection.client_id, create, nullptr);
   std::weak_ptr<bool> alive = alive_;
   client_->set_connection_lost_handler([this, alive](const std::string& cause) {
     boost::asio::post(io_, [this, alive, cause] {
@@ -125,48 +100,23 @@ void mqtt_publisher::start() {
 
 void mqtt_publisher::connect_now() {
   if (stopping_ || connecting_ || connected_) return;
-  mqtt::connect_options_builder builder;
-  builder.clean_session(true)  // in-flight messages are resent from the spool, not by Paho
-      .keep_alive_interval(std::chrono::seconds(std::max<long long>(1, options_.keepalive.count() / 1000)))
-      .connect_timeout(std::chrono::seconds(std::max<long long>(1, options_.connect_timeout.count() / 1000)))
-      // Debian's Paho C 1.3.12 stalls once its in-flight count reaches
-      // max_inflight (TOOLCHAIN trap 1), so keep it strictly above our window.
-      .max_inflight(std::min(65535, options_.window * 2 + 8))
-      .automatic_reconnect(false)
-      // The default (MQTTVERSION_DEFAULT) retries a refused 3.1.1 CONNECT as 3.1:
-      // two handshakes per attempt and a misleading second error.
-      .mqtt_version(MQTTVERSION_3_1_1);
-  if (!options_.will_topic.empty()) {
-    mqtt::will_options will(options_.will_topic, options_.will_payload, 1, true);
-    builder.will(std::move(will));
-  }
-  if (!options_.username.empty()) builder.user_name(options_.username);
-  if (!options_.password.empty()) builder.password(options_.password);
-  if (options_.url.rfind("ssl://", 0) == 0) {
-    mqtt::ssl_options ssl;
-    if (!options_.ca_file.empty()) ssl.set_trust_store(options_.ca_file);
-    if (!options_.cert_file.empty()) ssl.set_key_store(options_.cert_file);
-    if (!options_.key_file.empty()) ssl.set_private_key(options_.key_file);
-    ssl.set_enable_server_cert_auth(options_.tls_verify);
-    ssl.set_verify(options_.tls_verify);  // also checks the host name against the certificate
-    // No set_error_handler(): Paho C++ 1.2 hands the C library a context pointer
-    // into one of the ssl_options copies connect_options makes, and the next TLS
-    // error calls through freed memory (a crash seen here). The failure reason
-    // below says what to check instead.
-    builder.ssl(std::move(ssl));
-  }
+  mqtt_link::connection_settings settings = options_.connection;
+  // Debian's Paho C 1.3.12 stalls once its in-flight count reaches
+  // max_inflight (TOOLCHAIN trap 1), so keep it strictly above our window.
+  settings.max_inflight = std::min(65535, options_.window * 2 + 8);
+  settings.clean_session = true;  // in-flight messages are resent from the store, not by Paho
   connecting_ = true;
   std::uint32_t attempt = ++connect_attempt_;
-  log_.debug("connecting to " + options_.url + " (attempt " + std::to_string(attempt) + ")");
+  log_.debug("connecting to " + options_.connection.url + " (attempt " + std::to_string(attempt) + ")");
   try {
-    client_->connect(builder.finalize(), reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt)),
-                     *connect_listener_);
+    client_->connect(mqtt_link::make_connect_options(settings),
+                     reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt)), *connect_listener_);
   } catch (const mqtt::exception& e) {
     connecting_ = false;
-    schedule_reconnect(describe_mqtt_code(e.get_return_code()));
+    schedule_reconnect(mqtt_link::describe_return_code(e.get_return_code()));
     return;
   }
-  connect_deadline_.expires_after(options_.connect_timeout + std::chrono::seconds(2));
+  connect_deadline_.expires_after(options_.connection.connect_timeout + std::chrono::seconds(2));
   std::weak_ptr<bool> alive = alive_;
   connect_deadline_.async_wait([this, alive, attempt](const boost::system::error_code& ec) {
     if (!ec && alive.lock()) on_connect_deadline(attempt);
@@ -178,18 +128,25 @@ void mqtt_publisher::on_connect_deadline(std::uint32_t attempt) {
   // Paho never reported back on this attempt: abandon that client object (its
   // late callbacks carry a stale attempt number) and start over with a new one.
   connecting_ = false;
-  log_.warn("connect attempt to " + options_.url + " did not finish within " +
-            std::to_string(options_.connect_timeout.count() + 2000) + " ms; starting a fresh client");
+  // The same stuck broker makes this every attempt: one line a minute, not one per attempt.
+  log_.limited(log::level::warn, "connect-deadline",
+               "connect attempt to " + options_.connection.url + " did not finish within " +
+                   std::to_string(options_.connection.connect_timeout.count() * 1000 + 2000) +
+                   " ms; starting a fresh client");
+  abandon_client("connect attempt timed out");
+  schedule_reconnect("connect attempt timed out");
+}
+
+void mqtt_publisher::abandon_client(const std::string&) {
   try {
     client_->disable_callbacks();
   } catch (const std::exception&) {
   }
   // Destroying a client whose connect is stuck can block inside Paho; keep it
-  // (a few KB each, counted) rather than risk stalling the event loop.
+  // (a few KB each, bounded) rather than risk stalling the event loop.
   abandoned_.push_back(std::move(client_));
   if (abandoned_.size() > max_abandoned_clients) abandoned_.erase(abandoned_.begin());
   create_client();
-  schedule_reconnect("connect attempt timed out");
 }
 
 void mqtt_publisher::on_connect_success(std::uint32_t attempt) {
@@ -202,7 +159,8 @@ void mqtt_publisher::on_connect_success(std::uint32_t attempt) {
   last_error_.clear();
   backoff_.reset();
   in_flight_.clear();
-  log_.info("connected to " + options_.url);
+  lost_handled_ = false;
+  log_.info("connected to " + options_.connection.url);
   if (events_.connected) events_.connected();
 }
 
@@ -210,22 +168,50 @@ void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code) {
   if (attempt != connect_attempt_) return;
   connect_deadline_.cancel();
   connecting_ = false;
-  std::string reason = describe_mqtt_code(code);
-  if (code == -1 && options_.url.rfind("ssl://", 0) == 0) {
-    reason = "TCP or TLS connect failed: check that the broker listens with TLS there, that mqtt.ca_file signed "
-             "its certificate for this host name" +
-             std::string(options_.cert_file.empty() ? "" : ", and that it accepts mqtt.cert_file");
-  }
+  // No network probe here: it could block the event loop for seconds.
+  std::string reason = code == -1 && mqtt_link::uses_tls(options_.connection.url)
+                           ? mqtt_link::tls_failure_hint(!options_.connection.ca_file.empty(),
+                                                         !options_.connection.cert_file.empty())
+                           : mqtt_link::describe_return_code(code);
   schedule_reconnect(reason);
 }
 
 void mqtt_publisher::on_connection_lost(const std::string& cause) {
-  if (!connected_) return;
+  if (!connected_ || lost_handled_) return;
+  connected_ = false;
+  lose_connection(cause.empty() ? "connection lost" : "connection lost: " + cause);
+}
+
+void mqtt_publisher::lose_connection(const std::string& reason) {
+  // Once per connection, whichever noticed first: Paho's callback or a failed publish.
+  if (lost_handled_) return;
+  lost_handled_ = true;
   connected_ = false;
   in_flight_.clear();
-  std::string reason = cause.empty() ? "connection lost" : "connection lost: " + cause;
   if (events_.connection_lost) events_.connection_lost(reason);
   schedule_reconnect(reason);
+}
+
+void mqtt_publisher::reconfigure(mqtt_options options) {
+  const bool was_connected = connected_;
+  try {
+    if (client_ && client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::milliseconds(500));
+  } catch (const std::exception&) {
+    // The new client replaces it either way.
+  }
+  abandon_client("reconfigured");
+  options_ = std::move(options);
+  backoff_ = backoff(options_.reconnect_min_delay, options_.reconnect_max_delay,
+                     std::hash<std::string>{}(options_.connection.client_id));
+  reconnect_timer_.cancel();
+  connect_deadline_.cancel();
+  connecting_ = false;
+  ++connect_attempt_;  // answers for attempts of the old client are stale now
+  if (was_connected) {
+    lost_handled_ = false;
+    lose_connection("reconnecting with new settings");
+  }
+  connect_now();
 }
 
 void mqtt_publisher::schedule_reconnect(const std::string& reason) {
@@ -234,7 +220,7 @@ void mqtt_publisher::schedule_reconnect(const std::string& reason) {
   auto delay = backoff_.next();
   // The same reason again and again (a dead broker) is one line a minute, not one per attempt.
   log_.limited(log::level::warn, reason,
-               "cannot reach " + options_.url + ": " + reason + "; retrying in " +
+               "cannot reach " + options_.connection.url + ": " + reason + "; retrying in " +
                    std::to_string(delay.count()) + " ms (attempt " + std::to_string(backoff_.attempts()) + ")");
   reconnect_timer_.expires_after(delay);
   std::weak_ptr<bool> alive = alive_;
@@ -244,20 +230,40 @@ void mqtt_publisher::schedule_reconnect(const std::string& reason) {
   });
 }
 
-bool mqtt_publisher::publish(const std::string& topic, std::string payload, int qos, bool retain,
-                             std::uint64_t tag) {
-  if (!connected_) return false;
+publish_outcome mqtt_publisher::publish(const std::string& topic, std::string payload, int qos, bool retain,
+                                       std::uint64_t tag) {
+  if (!connected_) return publish_outcome::retry;
   std::uint32_t id = next_publish_id_++;
   if (next_publish_id_ == 0) next_publish_id_ = 1;
   try {
     auto message = mqtt::make_message(topic, std::move(payload), qos, retain);
     client_->publish(message, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)), *publish_listener_);
   } catch (const mqtt::exception& e) {
-    log_.limited(log::level::warn, "publish", "publish to " + topic + " failed: " + describe_mqtt_code(e.get_return_code()));
-    return false;
+    const int code = e.get_return_code();
+    log_.limited(log::level::warn, "publish:" + std::to_string(code),
+                 "publish to " + topic + " failed: " + mqtt_link::describe_return_code(code));
+    switch (code) {
+      case -4:   // too many in flight (our window is below Paho's, so only after a reconnect race)
+      case -12:  // no more messages can be buffered
+        return publish_outcome::retry;
+      case -5:   // bad UTF-8 in the topic
+      case -6:
+      case -8:
+      case -9:   // bad QoS
+        return publish_outcome::drop;
+      default:
+        // -3 disconnected, and whatever else Paho says when the connection is gone: the
+        // connection is lost now, whether or not Paho's own callback has arrived yet.
+        // Handled on the next loop turn, never inside the caller's publish loop.
+        connected_ = false;
+        boost::asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), code] {
+          if (alive.lock()) lose_connection("publish failed: " + mqtt_link::describe_return_code(code));
+        });
+        return publish_outcome::retry;
+    }
   }
   in_flight_.emplace(id, tag);
-  return true;
+  return publish_outcome::ok;
 }
 
 void mqtt_publisher::on_delivery(std::uint32_t publish_id) {
@@ -278,7 +284,7 @@ void mqtt_publisher::stop(std::chrono::milliseconds timeout) {
     // status stays whatever we published last (the offline shutdown status).
     client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::milliseconds(500));
   } catch (const mqtt::exception& e) {
-    log_.warn(std::string("disconnect: ") + describe_mqtt_code(e.get_return_code()));
+    log_.warn(std::string("disconnect: ") + mqtt_link::describe_return_code(e.get_return_code()));
   }
   connected_ = false;
   in_flight_.clear();

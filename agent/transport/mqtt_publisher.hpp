@@ -6,7 +6,6 @@
 /// callbacks run on Paho's threads; each one is posted into the io_context and
 /// nothing else is touched from them.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -15,7 +14,9 @@
 #include <vector>
 
 #include "common/core/backoff.hpp"
+#include "common/core/clock.hpp"
 #include "common/core/log.hpp"
+#include "common/mqtt/connection_settings.hpp"
 #include "agent/transport/message_publisher.hpp"
 
 namespace mqtt {
@@ -25,25 +26,11 @@ class async_client;
 namespace plant::transport {
 
 struct mqtt_options {
-  std::string url;
-  std::string client_id;
-  std::string username;
-  std::string password;            ///< read from mqtt.password_file; never logged
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool tls_verify = true;
-  std::chrono::milliseconds keepalive{30000};
-  std::chrono::milliseconds connect_timeout{10000};
+  mqtt_link::connection_settings connection;  ///< url, credentials, TLS, keepalive, Last Will
   std::chrono::milliseconds reconnect_min_delay{1000};
   std::chrono::milliseconds reconnect_max_delay{60000};
   int window = 64;                 ///< the agent's in-flight window; Paho's max_inflight is set above it
-  std::string will_topic;
-  std::string will_payload;        ///< retained OFFLINE status, published by the broker if we vanish
 };
-
-/// Describes a Paho/MQTT return code for a technician ("not authorized", ...).
-std::string describe_mqtt_code(int code);
 
 class mqtt_publisher final : public message_publisher {
  public:
@@ -56,13 +43,16 @@ class mqtt_publisher final : public message_publisher {
   void stop(std::chrono::milliseconds timeout);
 
   bool connected() const override { return connected_; }
-  bool publish(const std::string& topic, std::string payload, int qos, bool retain, std::uint64_t tag) override;
+  publish_outcome publish(const std::string& topic, std::string payload, int qos, bool retain,
+                          std::uint64_t tag) override;
 
   /// Reconnects since start (the first connect is not one).
   std::uint64_t reconnects() const { return reconnects_; }
   /// Why the last connect attempt or the connection failed; empty when connected.
   const std::string& last_error() const { return last_error_; }
-  const std::string& url() const { return options_.url; }
+  const std::string& url() const { return options_.connection.url; }
+  /// New settings (a reload): the connection is closed and made again with them.
+  void reconfigure(mqtt_options options);
 
  private:
   class paho_listener;
@@ -72,6 +62,8 @@ class mqtt_publisher final : public message_publisher {
   void on_connect_failure(std::uint32_t attempt, int code);
   void on_connect_deadline(std::uint32_t attempt);
   void on_connection_lost(const std::string& cause);
+  void abandon_client(const std::string& why);
+  void lose_connection(const std::string& reason);
   void on_delivery(std::uint32_t publish_id);
   void schedule_reconnect(const std::string& reason);
 
@@ -82,11 +74,11 @@ class mqtt_publisher final : public message_publisher {
   std::unique_ptr<mqtt::async_client> client_;
   std::unique_ptr<paho_listener> connect_listener_;
   std::unique_ptr<paho_listener> publish_listener_;
-  boost::asio::steady_timer reconnect_timer_;
+  loop_timer reconnect_timer_;
   // Paho C 1.3.12 can leave a TLS connect attempt hanging forever (after an
   // "unknown CA" failure, the next attempt never reports back), so every
   // attempt has our own deadline too.
-  boost::asio::steady_timer connect_deadline_;
+  loop_timer connect_deadline_;
   std::uint32_t connect_attempt_ = 0;
   static constexpr std::size_t max_abandoned_clients = 4;
   std::vector<std::unique_ptr<mqtt::async_client>> abandoned_;
@@ -97,6 +89,7 @@ class mqtt_publisher final : public message_publisher {
   bool connecting_ = false;
   bool stopping_ = false;
   bool ever_connected_ = false;
+  bool lost_handled_ = false;  ///< this connection's loss was reported (by Paho or by a failed publish)
   std::uint64_t reconnects_ = 0;
   std::string last_error_;
   // Publishes in flight on the current connection: publish id -> caller's tag.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common/config/schema.hpp"
+#include "common/core/text.hpp"
 
 namespace plant::config {
 namespace {
@@ -31,6 +32,7 @@ std::optional<std::size_t> as_index(std::string_view segment) {
 }
 
 // The parsed one-line document "v = ..." whose node "v" carries the override's tag.
+// `text` is valid UTF-8 without NUL (apply_one checks), so quoting it always parses.
 toml::table parse_value(const std::string& text, const std::string& tag) {
   try {
     toml::table doc = toml::parse(std::string_view("v = " + text), std::string(tag));
@@ -74,6 +76,11 @@ std::string node_kind(const toml::node& n) {
 
 void apply_one(toml::table& root, const std::string& text, int index, diagnostic_sink& sink) {
   const position at{override_file, index, 1};
+  // A shell passes any bytes; toml++ must only see the UTF-8 text TOML allows.
+  if (!valid_utf8(text) || text.find('\0') != std::string::npos) {
+    sink.error(at, "", "override " + quoted_excerpt(text) + " is not valid UTF-8 text");
+    return;
+  }
   const auto eq = text.find('=');
   const std::string key_path = eq == std::string::npos ? std::string() : trim(std::string_view(text).substr(0, eq));
   std::vector<std::string> segments;

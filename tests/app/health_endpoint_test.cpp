@@ -23,8 +23,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-health_snapshot snapshot_of(bool connected) {
-  health_snapshot s;
+agent_stats snapshot_of(bool connected) {
+  agent_stats s;
   s.version = "0.1.0";
   s.agent = "gw";
   s.site = "s";

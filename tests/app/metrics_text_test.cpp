@@ -8,8 +8,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-health_snapshot healthy_snapshot() {
-  health_snapshot s;
+agent_stats healthy_snapshot() {
+  agent_stats s;
   s.version = "0.1.0";
   s.agent = "gw-1";
   s.site = "plant-a";
@@ -132,7 +132,7 @@ TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
   s.messages.acked = 39;
   s.messages.replayed = 5;
   s.messages.publish_errors = 1;
-  s.messages.spool_write_errors = 3;
+  s.spool_write_errors = 3;
   s.ack_latency.observe(500us);
   s.ack_latency.observe(1000us);
   s.ack_latency.observe(30ms);

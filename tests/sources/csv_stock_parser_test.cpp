@@ -64,13 +64,13 @@ TEST(stock_csv_parser, header_names_are_trimmed_and_case_sensitive) {
 
   const auto wrong_case = parse("Material,quantity\nbolt,5\n");
   ASSERT_TRUE(wrong_case.error);
-  EXPECT_EQ(*wrong_case.error, "stock.csv:1: no column 'material' in the header (columns: Material, quantity)");
+  EXPECT_EQ(*wrong_case.error, "stock.csv:1: no column 'material' in the header (columns: 'Material', 'quantity')");
 }
 
 TEST(stock_csv_parser, missing_required_column_fails_the_whole_file) {
   const auto result = parse("material, qty\nbolt,5\n");
   ASSERT_TRUE(result.error);
-  EXPECT_EQ(*result.error, "stock.csv:1: no column 'quantity' in the header (columns: material, qty)");
+  EXPECT_EQ(*result.error, "stock.csv:1: no column 'quantity' in the header (columns: 'material', 'qty')");
   EXPECT_TRUE(result.samples.empty());
 }
 
@@ -79,7 +79,7 @@ TEST(stock_csv_parser, configured_optional_column_must_exist_too) {
   columns.unit = "uom";
   const auto result = parse("material,quantity\nbolt,5\n", columns);
   ASSERT_TRUE(result.error);
-  EXPECT_EQ(*result.error, "stock.csv:1: no column 'uom' in the header (columns: material, quantity)");
+  EXPECT_EQ(*result.error, "stock.csv:1: no column 'uom' in the header (columns: 'material', 'quantity')");
 }
 
 TEST(stock_csv_parser, custom_column_names_appear_in_messages) {
@@ -104,7 +104,7 @@ TEST(stock_csv_parser, bad_rows_are_skipped_with_their_location_and_good_rows_ke
       "M4,abc,A,1795332600\n"                     // 7
       "M5,5,A,1795332600\n"                       // 8
       "M6,6,A\n"                                  // 9
-      "\"M7\n"                                    // 10 a quoted material spanning lines
+      "\"M7\n"                                    // 10 a quoted material spanning lines (a newline in a name: refused)
       "cont\",7,A,1795332600\n"                   // 11
       " ,12,A,1795332600\n"                       // 12
       "M13,13,A,1795332600\n"                     // 13
@@ -120,13 +120,14 @@ TEST(stock_csv_parser, bad_rows_are_skipped_with_their_location_and_good_rows_ke
   EXPECT_EQ(result.rejects, (std::vector<std::string>{
                                 "stock.csv:7: quantity: 'abc' is not a number",
                                 "stock.csv:9: expected 4 fields, got 3",
+                                "stock.csv:10: material: control character U+000A",
                                 "stock.csv:12: material: empty",
                                 "stock.csv:14: timestamp: '2026-13-01' is not RFC 3339 or epoch seconds",
                             }));
-  EXPECT_EQ(result.rejected_rows, 4u);
+  EXPECT_EQ(result.rejected_rows, 5u);
   std::vector<std::string> names;
   for (const auto& s : result.samples) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"M1", "M2", "M3", "M5", "M7\ncont", "M13", "M15"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"M1", "M2", "M3", "M5", "M13", "M15"}));
   EXPECT_EQ(result.samples[2].source_time, 1795332600250);
 }
 

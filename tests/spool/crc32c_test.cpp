@@ -56,5 +56,21 @@ TEST(spool_crc32c, extend_equals_one_shot_at_every_split) {
   }
 }
 
+TEST(spool_crc32c, combine_joins_and_splits_at_every_point) {
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += static_cast<char>((i * 7919) % 251);
+  const std::uint32_t whole = crc32c(text);
+  for (std::size_t split = 0; split <= text.size(); ++split) {
+    const std::uint32_t a = crc32c(text.data(), split);
+    const std::uint32_t b = crc32c(text.data() + split, text.size() - split);
+    ASSERT_EQ(crc32c_combine(a, b, text.size() - split), whole) << "split " << split;
+    // The same operation recovers B's CRC from A's and the whole one.
+    ASSERT_EQ(crc32c_combine(a, whole, text.size() - split), b) << "split " << split;
+  }
+  // Lengths far beyond any buffer cost the same: 16 MiB of zeros after "abc".
+  const std::string zeros(16u << 20, '\0');
+  EXPECT_EQ(crc32c_combine(crc32c("abc"), crc32c(zeros), zeros.size()), crc32c("abc" + zeros));
+}
+
 }  // namespace
 }  // namespace plant::spool

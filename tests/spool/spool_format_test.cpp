@@ -31,10 +31,12 @@ struct memory_scan final : scan_visitor {
   }
 };
 
-scan_result scan_memory(const std::string& file, memory_scan& v, std::uint64_t begin = 0) {
+scan_result scan_memory(const std::string& file, memory_scan& v, std::uint64_t begin = 0,
+                        std::uint64_t* bytes_read = nullptr) {
   const read_fn read = [&](std::uint64_t off, std::uint8_t* out, std::size_t n, std::size_t& got) {
     got = off >= file.size() ? 0 : std::min<std::size_t>(n, file.size() - off);
     if (got > 0) std::memcpy(out, file.data() + off, got);
+    if (bytes_read != nullptr) *bytes_read += got;
     return std::error_code{};
   };
   std::vector<std::uint8_t> buffer;
@@ -197,6 +199,43 @@ TEST(spool_format, scanner_stops_at_a_read_error) {
   EXPECT_EQ(res.error, std::error_code(EIO, std::system_category()));
   EXPECT_EQ(res.end, 0u);
   EXPECT_TRUE(v.events.empty());
+}
+
+// D13: resync after damage used to read (and CRC) every candidate's claimed length,
+// so 1,000 fake frames claiming 16 MiB cost 16 GB of reading. It must stay linear.
+TEST(spool_format, resync_past_fake_frames_claiming_huge_lengths_reads_the_file_a_few_times_at_most) {
+  std::string file = encode(1, "first");
+  const std::uint64_t damage_at = file.size();
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    // Each fake frame has the magic, the largest length, a wrong CRC, and fixed
+    // fields a visitor would take (a plausible, increasing seq), so only the CRC
+    // can tell it from a record.
+    std::string fake(format::frame_header_size + format::payload_fixed_size, '\0');
+    auto* p = reinterpret_cast<std::uint8_t*>(fake.data());
+    const std::uint32_t magic = format::record_magic, length = format::max_payload, crc = 0xDEADBEEF;
+    const std::uint64_t seq = 2 + i;
+    for (int b = 0; b < 4; ++b) {
+      p[b] = static_cast<std::uint8_t>(magic >> (8 * b));
+      p[4 + b] = static_cast<std::uint8_t>(length >> (8 * b));
+      p[8 + b] = static_cast<std::uint8_t>(crc >> (8 * b));
+    }
+    for (int b = 0; b < 8; ++b) p[12 + b] = static_cast<std::uint8_t>(seq >> (8 * b));
+    file += fake;
+  }
+  file += std::string(format::max_payload + 64, '\0');  // every claim fits in the file
+  const std::uint64_t last_at = file.size();
+  file += encode(5000, "after the damage");
+  memory_scan v;
+  std::uint64_t bytes_read = 0;
+  const auto res = scan_memory(file, v, 0, &bytes_read);
+  EXPECT_FALSE(res.error);
+  ASSERT_EQ(v.events.size(), 3u);
+  EXPECT_EQ(v.events[0], "record 1 @0+" + std::to_string(damage_at));
+  EXPECT_EQ(v.events[1], "damage @" + std::to_string(damage_at) + "+" + std::to_string(last_at - damage_at));
+  EXPECT_EQ(v.events[2].rfind("record 5000 @" + std::to_string(last_at), 0), 0u) << v.events[2];
+  EXPECT_LT(bytes_read, 4 * file.size()) << "read " << bytes_read << " bytes of a " << file.size() << "-byte file";
+  EXPECT_LT(res.work_bytes, 8 * file.size()) << "read, moved or checksummed " << res.work_bytes << " bytes of a "
+                                              << file.size() << "-byte file";
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "agent/spool/ack_record.hpp"
 #include "agent/spool/spool.hpp"
+#include "agent/spool/spool_recovery.hpp"
 #include "tests/spool/spool_fixture.hpp"
 
 namespace plant::spool {
@@ -350,6 +352,72 @@ TEST(spool_recovery, a_torn_ack_slot_falls_back_to_the_other) {
                                   std::to_string(newest - 1) + ")"});
   EXPECT_EQ(rep.acked_through, 5u);
   EXPECT_EQ(drain(s), seq_list(6, 20)) << "falling back can only resend, never lose";
+}
+
+// D14: a checksummed record claiming seq 2^64-1 made recovery report the 39 intact
+// records as lost (last_seq + 1 overflowed) and refuse every later append.
+TEST(spool_recovery, a_record_with_an_absurd_seq_is_damage_and_appends_continue) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 39, 16ull << 20, 0);
+  {
+    std::string bytes = read_file(seg1(dir.path()));
+    append_record(bytes, record_view{std::numeric_limits<std::uint64_t>::max(), now_ms, 0, 0, "forged"});
+    write_file(seg1(dir.path()), bytes);
+  }
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.records, 39u);
+  EXPECT_TRUE(rep.corrupted.empty()) << rep.findings.size();
+  EXPECT_EQ(rep.next_seq, 40u);
+  ASSERT_FALSE(s.append(make_record(40))) << s.last_error();
+  EXPECT_TRUE(s.healthy());
+  EXPECT_EQ(drain(s), seq_list(1, 40));
+}
+
+TEST(spool_recovery, an_ack_slot_with_absurd_values_is_damaged_and_the_other_is_used) {
+  plant::test::temp_dir dir("spool");
+  build(dir.path(), 20, 16ull << 20, 5);
+  const fs::path ack = fs::path(dir.path()) / "ack";
+  std::string bytes = read_file(ack);
+  // Overwrite the newer slot with a checksummed one claiming seqs no agent reaches.
+  ack_choice before = choose_ack(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(before.state);
+  ack_state forged = *before.state;
+  forged.generation += 1;
+  forged.next_seq = std::numeric_limits<std::uint64_t>::max();
+  std::uint8_t slot[ack_format::slot_size];
+  encode_ack_slot(forged, slot);
+  std::copy(slot, slot + sizeof slot, bytes.begin() + static_cast<std::ptrdiff_t>((forged.generation % 2) * ack_format::slot_stride));
+  write_file(ack, bytes);
+  spool s(make_options(dir.path()));
+  const auto rep = s.recover(now_ms);
+  EXPECT_EQ(rep.acked_through, 5u);
+  EXPECT_EQ(rep.next_seq, 21u);
+  ASSERT_FALSE(s.append(make_record(21))) << s.last_error();
+}
+
+TEST(spool_loss_accounting, every_lost_seq_is_in_exactly_one_place) {
+  // Segment A: 1..10 with damage between 4 and 7, and a torn tail after 10 (the next
+  // segment says 12 came before it); segment B: 13..20, missing after 20 up to 22.
+  scanned_segment a;
+  a.path = "A";
+  a.first_seq = 1;
+  a.empty = false;
+  a.last_seq = 10;
+  a.damages = {damage_span{500, 90, 4, 7, {}}, damage_span{900, 40, 10, 0, {}}};
+  scanned_segment b;
+  b.path = "B";
+  b.first_seq = 13;
+  b.prev_seq = 12;
+  b.empty = false;
+  b.last_seq = 20;
+  const loss_report r = account_losses({a, b}, true, 2, 22);
+  EXPECT_EQ(r.corrupted, (ranges_t{{5, 6}, {11, 12}, {21, 22}}));
+  EXPECT_EQ(r.findings, (strings{"spool: A at offset 500: 90 damaged bytes skipped, 2 unacknowledged records lost (seqs 5..6)",
+                                 "spool: A at offset 900: damaged tail of 40 bytes skipped, 2 unacknowledged records lost (seqs 11..12)",
+                                 "spool: seqs 21..22 (2 unacknowledged records) missing after the end of B"}));
+  // What the ack record calls acknowledged is never lost, however damaged.
+  EXPECT_EQ(account_losses({a, b}, true, 30, 22).corrupted, ranges_t{});
 }
 
 }  // namespace

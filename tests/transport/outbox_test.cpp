@@ -1,4 +1,5 @@
-// The outbox's delivery rules, with a fake publisher and a real spool on disk.
+// The outbox's delivery rules, with the capture publisher and real stores: a
+// spool on disk and the memory store.
 #include "agent/transport/outbox.hpp"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,10 @@
 #include <set>
 
 #include "agent/spool/spool.hpp"
+#include "agent/store/memory_store.hpp"
+#include "agent/store/spool_store.hpp"
 #include "plant/v1/plant.pb.h"
+#include "tests/support/capture_publisher.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -17,83 +21,80 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct published {
-  std::string topic;
-  std::uint64_t seq;
-  bool replayed;
-  bool retain;
-};
-
-class fake_publisher final : public message_publisher {
- public:
-  bool connected() const override { return connected_; }
-  bool publish(const std::string& topic, std::string payload, int, bool retain, std::uint64_t tag) override {
-    if (!connected_) return false;
-    v1::Envelope envelope;
-    EXPECT_TRUE(envelope.ParseFromString(payload));
-    EXPECT_EQ(envelope.seq(), tag);
-    log.push_back({topic, tag, envelope.replayed(), retain});
-    unacked.push_back(tag);
-    return true;
-  }
-  bool connected_ = false;
-  std::vector<published> log;
-  std::vector<std::uint64_t> unacked;
-};
-
-std::string envelope_bytes(std::uint64_t seq) {
+std::string envelope_bytes(std::uint64_t seq, std::size_t padding = 0) {
   v1::Envelope envelope;
   envelope.set_agent("a");
   envelope.set_site("s");
   envelope.set_seq(seq);
   envelope.mutable_telemetry()->set_base_time(1000);
+  if (padding > 0) envelope.mutable_telemetry()->add_sources(std::string(padding, 'x'));
   return envelope.SerializeAsString();
+}
+
+struct decoded {
+  std::uint64_t seq = 0;
+  bool replayed = false;
+};
+
+decoded decode(const test::capture_publisher::sent& sent) {
+  v1::Envelope envelope;
+  EXPECT_TRUE(envelope.ParseFromString(sent.payload));
+  EXPECT_EQ(envelope.seq(), sent.tag);
+  return {envelope.seq(), envelope.replayed()};
 }
 
 class outbox_test : public ::testing::Test {
  protected:
-  std::unique_ptr<spool::spool> open_spool() {
+  std::unique_ptr<store::spool_store> open_spool(std::uint64_t max_bytes = 64ull << 20,
+                                                 std::uint64_t segment_bytes = 1 << 20,
+                                                 std::size_t memory_messages = 1000, std::size_t cache_bytes = 1u << 20) {
     spool::options options;
     options.dir = dir.file("spool");
     options.sync = config::sync_mode::batch;
-    options.max_bytes = 64ull << 20;
+    options.max_bytes = max_bytes;
     options.max_age_ms = 3600000;
-    options.segment_bytes = 1 << 20;
+    options.segment_bytes = segment_bytes;
     auto s = std::make_unique<spool::spool>(options);
     report = s->recover(1000);
-    return s;
+    return std::make_unique<store::spool_store>(std::move(s), memory_messages, 8u << 20, cache_bytes);
   }
-  std::unique_ptr<outbox> make_outbox(spool::spool* s, outbox_options options = {}) {
-    auto box = std::make_unique<outbox>(io, options, s, publisher, encoding::make_topics("p", "s", "a"));
-    if (s) box->resume_after_recovery(report);
+  std::unique_ptr<outbox> make_outbox(store::message_store& store, outbox_options options = {}) {
+    auto box = std::make_unique<outbox>(io, options, store, publisher, encoding::make_topics("p", "s", "a"));
+    box->resume_after_recovery(report.corrupted);
     return box;
   }
-  void submit(outbox& box, int count) {
-    for (int i = 0; i < count; ++i) box.submit(encoding::stream::telemetry, envelope_bytes(box.next_seq()), 1000);
+  seal_result seal(outbox& box, std::size_t padding = 0) {
+    return box.seal(encoding::stream::telemetry, [&](std::uint64_t seq) { return envelope_bytes(seq, padding); },
+                    1000);
+  }
+  void seal_n(outbox& box, int count) {
+    for (int i = 0; i < count; ++i) seal(box);
   }
   void ack_all(outbox& box) {
-    auto pending = std::move(publisher.unacked);
-    publisher.unacked.clear();
-    for (auto seq : pending) box.on_delivered(seq);
+    for (auto seq : publisher.take_unacked()) box.on_delivered(seq);
+  }
+  void run_loop() {
+    io.poll();
+    io.restart();
   }
 
   plant::test::temp_dir dir{"outbox"};
   boost::asio::io_context io;
-  fake_publisher publisher;
+  test::capture_publisher publisher;
   spool::recovery_report report;
 };
 
 TEST_F(outbox_test, sequence_numbers_start_at_one_and_continue_after_a_restart) {
   {
     auto s = open_spool();
-    auto box = make_outbox(s.get());
+    auto box = make_outbox(*s);
     EXPECT_EQ(box->next_seq(), 1u);
-    submit(*box, 5);
+    seal_n(*box, 5);
     EXPECT_EQ(box->next_seq(), 6u);
-    box->flush_spool();
+    box->flush_store();
   }
   auto s = open_spool();
-  auto box = make_outbox(s.get());
+  auto box = make_outbox(*s);
   EXPECT_EQ(box->next_seq(), 6u) << "sequence numbers are never reused";
 }
 
@@ -101,10 +102,10 @@ TEST_F(outbox_test, the_window_bounds_messages_in_flight) {
   auto s = open_spool();
   outbox_options options;
   options.window = 4;
-  auto box = make_outbox(s.get(), options);
+  auto box = make_outbox(*s, options);
   publisher.connected_ = true;
   box->on_connected();
-  submit(*box, 10);
+  seal_n(*box, 10);
   EXPECT_EQ(publisher.log.size(), 4u);
   EXPECT_EQ(box->in_flight(), 4u);
   ack_all(*box);
@@ -114,8 +115,9 @@ TEST_F(outbox_test, the_window_bounds_messages_in_flight) {
   EXPECT_EQ(publisher.log.size(), 10u);
   EXPECT_TRUE(box->live_drained());
   for (std::size_t i = 0; i < publisher.log.size(); ++i) {
-    EXPECT_EQ(publisher.log[i].seq, i + 1);
-    EXPECT_FALSE(publisher.log[i].replayed);
+    const decoded d = decode(publisher.log[i]);
+    EXPECT_EQ(d.seq, i + 1);
+    EXPECT_FALSE(d.replayed);
     EXPECT_EQ(publisher.log[i].topic, "p/s/a/telemetry");
     EXPECT_FALSE(publisher.log[i].retain);
   }
@@ -125,10 +127,10 @@ TEST_F(outbox_test, a_dropped_connection_resends_everything_unacknowledged_marke
   auto s = open_spool();
   outbox_options options;
   options.window = 8;
-  auto box = make_outbox(s.get(), options);
+  auto box = make_outbox(*s, options);
   publisher.connected_ = true;
   box->on_connected();
-  submit(*box, 6);
+  seal_n(*box, 6);
   ASSERT_EQ(publisher.log.size(), 6u);
   box->on_delivered(1);
   box->on_delivered(3);  // out of order
@@ -140,8 +142,9 @@ TEST_F(outbox_test, a_dropped_connection_resends_everything_unacknowledged_marke
   box->on_connected();
   std::vector<std::uint64_t> resent;
   for (const auto& p : publisher.log) {
-    resent.push_back(p.seq);
-    EXPECT_TRUE(p.replayed) << p.seq;
+    const decoded d = decode(p);
+    resent.push_back(d.seq);
+    EXPECT_TRUE(d.replayed) << d.seq;
   }
   EXPECT_EQ(resent, (std::vector<std::uint64_t>{2, 4, 5, 6}));
 }
@@ -151,80 +154,71 @@ TEST_F(outbox_test, messages_sealed_during_an_outage_are_backlog_and_live_ones_g
   outbox_options options;
   options.window = 4;
   options.backfill_share = 0.5;
-  auto box = make_outbox(s.get(), options);
-  submit(*box, 10);  // broker away: all of it is backlog
+  auto box = make_outbox(*s, options);
+  seal_n(*box, 10);  // broker away: all of it is backlog
   EXPECT_TRUE(publisher.log.empty());
   publisher.connected_ = true;
   box->on_connected();
   // The backlog may use only its share of the window...
   EXPECT_EQ(publisher.log.size(), 2u);
   // ...so live messages go straight out beside it.
-  submit(*box, 2);
+  seal_n(*box, 2);
   ASSERT_EQ(publisher.log.size(), 4u);
-  EXPECT_TRUE(publisher.log[0].replayed);
-  EXPECT_TRUE(publisher.log[1].replayed);
-  EXPECT_EQ(publisher.log[2].seq, 11u);
-  EXPECT_FALSE(publisher.log[2].replayed);
-  EXPECT_EQ(publisher.log[3].seq, 12u);
+  EXPECT_TRUE(decode(publisher.log[0]).replayed);
+  EXPECT_TRUE(decode(publisher.log[1]).replayed);
+  EXPECT_EQ(decode(publisher.log[2]).seq, 11u);
+  EXPECT_FALSE(decode(publisher.log[2]).replayed);
+  EXPECT_EQ(decode(publisher.log[3]).seq, 12u);
   for (int round = 0; round < 10 && !publisher.unacked.empty(); ++round) ack_all(*box);
   std::map<std::uint64_t, int> sent;
-  for (const auto& p : publisher.log) ++sent[p.seq];
+  for (const auto& p : publisher.log) ++sent[decode(p).seq];
   EXPECT_EQ(sent.size(), 12u);
   for (const auto& [seq, times] : sent) EXPECT_EQ(times, 1) << seq;
-  EXPECT_EQ(box->backlog_messages(), 0u);
+  EXPECT_EQ(s->stats().unacked_messages, 0u);
 }
 
-TEST_F(outbox_test, without_a_spool_a_full_queue_drops_the_oldest_and_reports_exact_ranges) {
-  outbox_options options;
-  options.queue_max_messages = 3;
-  auto box = make_outbox(nullptr, options);
-  submit(*box, 7);  // disconnected: only the newest three fit
+TEST_F(outbox_test, without_a_spool_a_full_memory_store_drops_the_oldest_and_reports_exact_ranges) {
+  store::memory_store memory(3, 1u << 20);
+  auto box = make_outbox(memory);
+  seal_n(*box, 7);  // disconnected: only the newest three fit
   ASSERT_EQ(box->dropped().ranges().size(), 1u);
   EXPECT_EQ(box->dropped().ranges()[0].first, 1u);
   EXPECT_EQ(box->dropped().ranges()[0].last, 4u);
+  EXPECT_EQ(box->memory_only(), 3u);
   publisher.connected_ = true;
   box->on_connected();
   ASSERT_EQ(publisher.log.size(), 3u);
-  EXPECT_EQ(publisher.log[0].seq, 5u);
-  EXPECT_TRUE(publisher.log[0].replayed) << "sealed while the broker was away";
+  EXPECT_EQ(decode(publisher.log[0]).seq, 5u);
+  EXPECT_TRUE(decode(publisher.log[0]).replayed) << "sealed while the broker was away";
 }
 
 TEST_F(outbox_test, sync_always_publishes_nothing_before_its_fdatasync) {
   auto s = open_spool();
   outbox_options options;
   options.sync = config::sync_mode::always;
-  auto box = make_outbox(s.get(), options);
+  auto box = make_outbox(*s, options);
   publisher.connected_ = true;
   box->on_connected();
-  submit(*box, 3);
+  seal_n(*box, 3);
   EXPECT_TRUE(publisher.log.empty()) << "published before it was durable";
   // The sync thread completes and posts back into the loop.
   ASSERT_TRUE(plant::test::wait_until(
       [&] {
-        io.poll();
-        io.restart();
+        run_loop();
         return publisher.log.size() == 3;
       },
       5s));
-  EXPECT_GE(s->durable_seq(), 3u);
+  EXPECT_GE(s->synced_through(), 3u);
 }
 
-TEST_F(outbox_test, the_bound_drops_whole_segments_and_reports_only_what_is_not_still_in_memory) {
-  spool::options options;
-  options.dir = dir.file("tiny");
-  options.sync = config::sync_mode::batch;
-  options.max_bytes = 16 * 1024;
-  options.max_age_ms = 3600000;
-  options.segment_bytes = 4 * 1024;
-  spool::spool tiny(options);
-  report = tiny.recover(1000);
+TEST_F(outbox_test, the_bound_drops_whole_segments_and_reports_only_what_is_not_still_deliverable) {
+  // Two messages of memory and a small cache: most of what the bound removes is gone for good.
+  auto tiny = open_spool(16 * 1024, 4 * 1024, 2, 2048);
   outbox_options box_options;
   box_options.queue_max_messages = 2;
-  auto box = make_outbox(&tiny, box_options);
-  for (int i = 0; i < 200; ++i) {
-    box->submit(encoding::stream::telemetry, envelope_bytes(box->next_seq()) + std::string(300, 'x'), 1000);
-  }
-  EXPECT_LE(tiny.disk_bytes(), options.max_bytes + options.segment_bytes);
+  auto box = make_outbox(*tiny, box_options);
+  for (int i = 0; i < 200; ++i) seal(*box, 300);
+  EXPECT_LE(tiny->disk().disk_bytes(), 16u * 1024 + 4 * 1024);
   ASSERT_GT(box->dropped().count(), 0u);
   EXPECT_EQ(box->dropped().ranges().front().first, 1u) << "the oldest go first";
   // Everything not dropped is delivered once the broker is back.
@@ -232,9 +226,106 @@ TEST_F(outbox_test, the_bound_drops_whole_segments_and_reports_only_what_is_not_
   box->on_connected();
   for (int round = 0; round < 500 && !publisher.unacked.empty(); ++round) ack_all(*box);
   std::set<std::uint64_t> delivered;
-  for (const auto& p : publisher.log) delivered.insert(p.seq);
+  for (const auto& p : publisher.log) delivered.insert(decode(p).seq);
   EXPECT_EQ(delivered.size() + box->dropped().count(), 200u);
   for (auto seq : delivered) EXPECT_FALSE(box->dropped().contains(seq)) << seq;
+}
+
+// D1: a publish that fails because the connection just died (Paho -3) used to put
+// the message back and pick it again at once, for ever: the loop never reached the
+// connection_lost event queued behind it. A retry must stop the pump.
+TEST_F(outbox_test, a_publish_the_connection_cannot_take_stops_the_pump_until_the_next_connect) {
+  auto s = open_spool();
+  auto box = make_outbox(*s);
+  publisher.connected_ = true;
+  box->on_connected();
+  seal_n(*box, 3);
+  ASSERT_EQ(publisher.log.size(), 3u);
+  // The connection dies; Paho says "disconnected" to every publish, but the
+  // connection_lost event has not been delivered yet.
+  publisher.answer = [](std::uint64_t) { return publish_outcome::retry; };
+  const std::uint64_t before = publisher.attempts;
+  seal_n(*box, 5);
+  EXPECT_LE(publisher.attempts - before, 1u) << "retried a publish the connection refused";
+  EXPECT_EQ(box->counters().publish_errors, 1u);
+  // Then the event arrives and a new connection takes everything, each message once.
+  publisher.answer = nullptr;
+  box->on_connection_lost();
+  box->on_connected();
+  for (int round = 0; round < 10 && !publisher.unacked.empty(); ++round) ack_all(*box);
+  std::set<std::uint64_t> delivered;
+  for (const auto& p : publisher.log) delivered.insert(decode(p).seq);
+  EXPECT_EQ(delivered, (std::set<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(box->dropped().count(), 0u);
+}
+
+TEST_F(outbox_test, a_message_the_client_refuses_for_good_is_reported_dropped_and_the_rest_flows) {
+  auto s = open_spool();
+  auto box = make_outbox(*s);
+  publisher.connected_ = true;
+  box->on_connected();
+  publisher.answer = [](std::uint64_t tag) { return tag == 2 ? publish_outcome::drop : publish_outcome::ok; };
+  seal_n(*box, 3);
+  EXPECT_EQ(box->dropped().ranges(), (std::vector<seq_range>{{2, 2}}));
+  EXPECT_EQ(box->counters().refused, 1u);
+  std::vector<std::uint64_t> sent;
+  for (const auto& p : publisher.log) sent.push_back(p.tag);
+  EXPECT_EQ(sent, (std::vector<std::uint64_t>{1, 3}));
+}
+
+TEST_F(outbox_test, a_message_over_max_message_bytes_is_refused_at_sealing_and_reported) {
+  store::memory_store memory(1000, 8u << 20);
+  outbox_options options;
+  options.max_message_bytes = 4096;
+  auto box = make_outbox(memory, options);
+  EXPECT_EQ(seal(*box, 5000).where, store::durability::dropped);
+  EXPECT_EQ(seal(*box, 10).where, store::durability::memory);
+  EXPECT_EQ(box->dropped().ranges(), (std::vector<seq_range>{{1, 1}}));
+}
+
+TEST_F(outbox_test, safety_is_reported_when_synced_or_acknowledged_and_loss_when_dropped) {
+  auto s = open_spool();
+  auto box = make_outbox(*s);
+  std::vector<std::string> events;
+  const seal_result first = seal(*box);
+  EXPECT_EQ(first.where, store::durability::durable);
+  box->when_safe(first.seq, first.seq, [&](bool safe) { events.push_back(safe ? "safe" : "lost"); });
+  EXPECT_TRUE(events.empty()) << "not synced yet";
+  // The group commit timer asks for the sync; the worker answers on the loop.
+  ASSERT_TRUE(plant::test::wait_until(
+      [&] {
+        run_loop();
+        return !events.empty();
+      },
+      5s));
+  EXPECT_EQ(events, (std::vector<std::string>{"safe"}));
+
+  // Memory only: safe when the broker acknowledges it, lost when the memory store drops it.
+  store::memory_store memory(1, 1u << 20);
+  auto mbox = make_outbox(memory);
+  const seal_result a = seal(*mbox);
+  mbox->when_safe(a.seq, a.seq, [&](bool safe) { events.push_back(safe ? "a safe" : "a lost"); });
+  const seal_result b = seal(*mbox);  // pushes a out of the one-message store
+  EXPECT_EQ(events.back(), "a lost");
+  mbox->when_safe(b.seq, b.seq, [&](bool safe) { events.push_back(safe ? "b safe" : "b lost"); });
+  publisher.connected_ = true;
+  mbox->on_connected();
+  ack_all(*mbox);
+  EXPECT_EQ(events.back(), "b safe");
+}
+
+// D17: messages only memory held were dropped at a stop without a word.
+TEST_F(outbox_test, at_a_stop_what_only_memory_holds_is_reported_dropped) {
+  store::memory_store memory(100, 1u << 20);
+  auto box = make_outbox(memory);
+  seal_n(*box, 4);
+  publisher.connected_ = true;
+  box->on_connected();
+  box->on_delivered(1);
+  box->on_delivered(2);
+  EXPECT_EQ(box->give_up_memory_only("stopping"), 2u);
+  EXPECT_EQ(box->dropped().ranges(), (std::vector<seq_range>{{3, 4}}));
+  EXPECT_EQ(box->memory_only(), 0u);
 }
 
 }  // namespace

@@ -24,8 +24,11 @@ std::string to_string(const csv_syntax_error& error) {
   return "line " + std::to_string(error.line) + ", column " + std::to_string(error.column) + ": " + error.reason;
 }
 
-csv_reader::csv_reader(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
-  if (text_.substr(0, utf8_bom.size()) == utf8_bom) {
+csv_reader::csv_reader(std::string_view text, char delimiter) : csv_reader(text, delimiter, true, 1, true) {}
+
+csv_reader::csv_reader(std::string_view text, char delimiter, bool final, std::size_t first_line, bool at_start)
+    : text_(text), delimiter_(delimiter), final_(final), line_(first_line) {
+  if (at_start && text_.substr(0, utf8_bom.size()) == utf8_bom) {
     pos_ = utf8_bom.size();
     // The BOM is invisible in an editor, so columns on line 1 count from after it.
     line_start_ = pos_;
@@ -52,8 +55,16 @@ std::size_t csv_reader::column_of(std::size_t pos) const {
   return column;
 }
 
-void csv_reader::fail(csv_record& out, std::size_t pos, std::size_t error_line, std::size_t error_line_start,
-                      std::string reason, std::size_t record_start, std::size_t record_line) {
+bool csv_reader::fail(csv_record& out, std::size_t pos, std::size_t error_line, std::size_t error_line_start,
+                      std::string reason, std::size_t record_start, std::size_t record_line,
+                      std::size_t record_line_start) {
+  // Resynchronising needs the end of the line the record began on; in a piece that
+  // does not hold it, wait for the next piece (the error is found again there).
+  if (!final_) {
+    std::size_t end = record_start;
+    while (end < text_.size() && !is_line_break(text_[end])) ++end;
+    if (end + 1 >= text_.size()) return stop_for_more(record_start, record_line, record_line_start);
+  }
   line_start_ = error_line_start;
   out.error = csv_syntax_error{error_line, column_of(pos), std::move(reason)};
   out.fields.clear();
@@ -69,11 +80,22 @@ void csv_reader::fail(csv_record& out, std::size_t pos, std::size_t error_line, 
   } else {
     line_start_ = pos_;
   }
+  return true;
+}
+
+bool csv_reader::stop_for_more(std::size_t record_start, std::size_t record_line, std::size_t record_line_start) {
+  pos_ = record_start;
+  line_ = record_line;
+  line_start_ = record_line_start;
+  needs_more_ = true;
+  return false;
 }
 
 bool csv_reader::next(csv_record& out) {
   const std::size_t n = text_.size();
+  needs_more_ = false;
   if (pos_ >= n) return false;
+  const std::size_t record_line_start = line_start_;
 
   out.fields.clear();
   out.error.reset();
@@ -116,10 +138,12 @@ bool csv_reader::next(csv_record& out) {
         ++pos_;
       }
       if (!closed) {
-        fail(out, open_pos, open_line, open_line_start, "unterminated quoted field", record_start, record_line);
-        return true;
+        if (!final_) return stop_for_more(record_start, record_line, record_line_start);
+        return fail(out, open_pos, open_line, open_line_start, "unterminated quoted field", record_start, record_line,
+                    record_line_start);
       }
       if (pos_ >= n) {
+        if (!final_) return stop_for_more(record_start, record_line, record_line_start);
         out.fields.push_back(field);
         break;
       }
@@ -130,13 +154,14 @@ bool csv_reader::next(csv_record& out) {
         continue;
       }
       if (is_line_break(after)) {
+        // A CR at the very end of a piece may be half of a CRLF.
+        if (!final_ && after == '\r' && pos_ + 1 >= n) return stop_for_more(record_start, record_line, record_line_start);
         out.fields.push_back(field);
         consume_line_end();
         break;
       }
-      fail(out, pos_, line_, line_start_, "unexpected " + describe_byte(after) + " after a closing quote", record_start,
-           record_line);
-      return true;
+      return fail(out, pos_, line_, line_start_, "unexpected " + describe_byte(after) + " after a closing quote",
+                  record_start, record_line, record_line_start);
     }
 
     const std::size_t begin = pos_;
@@ -144,17 +169,19 @@ bool csv_reader::next(csv_record& out) {
       const char c = text_[pos_];
       if (c == delimiter_ || is_line_break(c)) break;
       if (c == '"') {
-        fail(out, pos_, line_, line_start_, "quote inside an unquoted field", record_start, record_line);
-        return true;
+        return fail(out, pos_, line_, line_start_, "quote inside an unquoted field", record_start, record_line,
+                    record_line_start);
       }
       ++pos_;
     }
+    if (pos_ >= n && !final_) return stop_for_more(record_start, record_line, record_line_start);
     out.fields.emplace_back(text_.substr(begin, pos_ - begin));
     if (pos_ >= n) break;
     if (text_[pos_] == delimiter_) {
       ++pos_;
       continue;
     }
+    if (!final_ && text_[pos_] == '\r' && pos_ + 1 >= n) return stop_for_more(record_start, record_line, record_line_start);
     consume_line_end();
     break;
   }

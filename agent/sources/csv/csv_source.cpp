@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <system_error>
+
+#include "agent/sources/csv/csv_seen_state.hpp"
+#include "common/core/text.hpp"
 
 namespace plant::sources {
 
@@ -19,10 +19,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t max_deferred = 100;
+constexpr std::size_t max_links_reported = 1000;
 /// A file without a final line end may be a writer between two appends; it must
 /// be quiet this many settle times before it counts as complete.
 constexpr int unterminated_settle_factor = 10;
-constexpr std::string_view state_header = "# plant-agent csv seen-state v1";
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
@@ -41,11 +41,6 @@ bool is_ignored_name(std::string_view name) {
 
 epoch_ms floor_ms(std::int64_t ns) { return ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000); }
 
-csv_file_signature signature_of(const struct stat& st) {
-  return {static_cast<std::uint64_t>(st.st_size),
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
 /// Source names come from the config; keep the state file name a plain file name whatever they hold.
 std::string file_name_for(const std::string& source_name) {
   std::string out;
@@ -57,155 +52,23 @@ std::string file_name_for(const std::string& source_name) {
   return out.empty() || out.front() == '.' ? "_" + out : out;
 }
 
-/// File names may hold anything but '/' and NUL; escape what would break the line format.
-std::string escape_name(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    if (c == '%') out += "%25";
-    else if (c == '\n') out += "%0A";
-    else if (c == '\r') out += "%0D";
-    else out += c;
-  }
-  return out;
-}
-
-bool unescape_name(std::string_view text, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    const std::string_view code = text.substr(i + 1, 2);
-    if (code == "25") out += '%';
-    else if (code == "0A") out += '\n';
-    else if (code == "0D") out += '\r';
-    else return false;
-    i += 2;
-  }
-  return !out.empty();
-}
-
-bool parse_state_line(std::string_view line, csv_file_signature& signature, std::string& name) {
-  const auto first = line.find(' ');
-  if (first == std::string_view::npos) return false;
-  const auto second = line.find(' ', first + 1);
-  if (second == std::string_view::npos) return false;
-  try {
-    std::size_t used = 0;
-    const std::string size_text(line.substr(0, first));
-    const std::string mtime_text(line.substr(first + 1, second - first - 1));
-    if (size_text.empty() || size_text.front() == '-') return false;
-    signature.size = std::stoull(size_text, &used);
-    if (used != size_text.size()) return false;
-    signature.mtime_ns = std::stoll(mtime_text, &used);
-    if (used != mtime_text.size()) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
-  return unescape_name(line.substr(second + 1), name);
-}
-
-/// Closes a descriptor on every path out of a function.
-class fd_guard {
- public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  int get() const { return fd_; }
-  /// Closes now and reports close()'s error, which for a written file can be the write error.
-  int close_now() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-/// Reads exactly `size` bytes from offset 0; returns 0 or an errno value, EAGAIN if the file got shorter.
-int read_exactly(int fd, std::uint64_t size, std::string& out) {
-  out.resize(size);
-  std::uint64_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EAGAIN;
-    done += static_cast<std::uint64_t>(n);
-  }
-  return 0;
-}
-
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
-int fsync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  fd_guard guard(fd);
-  return ::fsync(fd) == 0 ? 0 : errno;
-}
-
-/// Copies `from` to a hidden temporary file in `dir` (for a move across filesystems).
-int copy_to_temp(const fs::path& from, const fs::path& temp) {
-  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return errno;
-  fd_guard in_guard(in);
-  const int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) return errno;
-  fd_guard out_guard(out);
-  char buffer[64 * 1024];
-  while (true) {
-    const ssize_t n = ::read(in, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
+/// Hash of the first `limit` bytes of the open file; nullopt on a read error.
+std::optional<std::uint64_t> head_hash_of(int fd, std::size_t limit) {
+  std::string buffer(limit, '\0');
+  std::size_t done = 0;
+  while (done < limit) {
+    const ssize_t n = ::pread(fd, buffer.data() + done, limit - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
     if (n == 0) break;
-    if (const int error = write_all(out, std::string_view(buffer, static_cast<std::size_t>(n)))) return error;
+    done += static_cast<std::size_t>(n);
   }
-  // The original is unlinked next; the copy must be on disk before it is.
-  if (::fsync(out) != 0) return errno;
-  return out_guard.close_now();
-}
-
-/// Renames `from` to `dir/name`, or `dir/name.1`, `.2`... when taken; never overwrites.
-/// Returns 0 or an errno value; `target` receives the name used.
-int rename_without_clash(const fs::path& from, const fs::path& dir, const std::string& name, fs::path& target) {
-  for (int attempt = 0; attempt < 10000; ++attempt) {
-    target = dir / (attempt == 0 ? name : name + "." + std::to_string(attempt));
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) return 0;
-    const int error = errno;
-    if (error == EEXIST) continue;
-    if (error != EINVAL && error != ENOSYS) return error;
-    // Some filesystems (older NFS, FUSE) cannot refuse to replace; check first and accept the small race.
-    std::error_code ec;
-    if (fs::exists(target, ec)) continue;
-    if (::rename(from.c_str(), target.c_str()) == 0) return 0;
-    return errno;
-  }
-  return EEXIST;
+  return extend_content_hash(content_hash_start, buffer.data(), done);
 }
 
 }  // namespace
 
-csv_source::csv_source(const sources::csv_settings& cfg, fs::path state_dir, std::size_t max_tracked)
+csv_source::csv_source(const csv_settings& cfg, fs::path state_dir, std::size_t max_tracked)
     : cfg_(cfg),
       directory_(cfg.directory),
       move_to_(cfg.move_to.empty() ? fs::path(cfg.directory) / "done" : fs::path(cfg.move_to)),
@@ -219,6 +82,16 @@ csv_source::csv_source(const sources::csv_settings& cfg, fs::path state_dir, std
   load_state();
 }
 
+csv_source::~csv_source() {
+  if (reading_ && reading_->fd >= 0) ::close(reading_->fd);
+}
+
+std::size_t csv_source::pending_files() const {
+  return static_cast<std::size_t>(std::count_if(files_.begin(), files_.end(), [](const auto& entry) {
+    return entry.second.st == stage::reading || entry.second.st == stage::handed_out;
+  }));
+}
+
 void csv_source::defer(std::string message) {
   if (deferred_.size() < max_deferred) {
     deferred_.push_back(std::move(message));
@@ -227,68 +100,30 @@ void csv_source::defer(std::string message) {
   }
 }
 
+// --- the seen-state ----------------------------------------------------------------
+
 void csv_source::load_state() {
-  std::ifstream in(state_file_);
-  if (!in) return;  // first start, or nothing kept yet
-  std::string line;
-  std::size_t line_number = 0;
-  std::size_t bad = 0;
-  std::size_t first_bad = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
-    csv_file_signature signature;
-    std::string name;
-    if (!parse_state_line(line, signature, name)) {
-      if (bad++ == 0) first_bad = line_number;
-      continue;
-    }
-    if (files_.size() >= max_tracked_) break;
+  seen_state_load loaded = load_seen_state(state_file_, max_tracked_);
+  if (!loaded.problem.empty()) defer(loaded.problem);
+  for (const seen_file& seen : loaded.files) {
     tracked_file file;
-    file.signature = signature;
+    file.identity = seen.identity;
     file.st = stage::done;
-    file.mtime_ms = floor_ms(signature.mtime_ns);
-    files_[name] = file;
-  }
-  if (bad > 0) {
-    // The entry's file will simply be read again: at-least-once, never lost.
-    defer("state file '" + state_file_.string() + "':" + std::to_string(first_bad) + ": " + std::to_string(bad) +
-          " malformed entr" + (bad == 1 ? "y" : "ies") + " ignored");
+    file.mtime_ms = floor_ms(seen.identity.mtime_ns);
+    file.head_hash = seen.content_hash;
+    file.legacy = seen.legacy;
+    files_[seen.name] = file;
   }
 }
 
 void csv_source::save_state() {
-  std::string text(state_header);
-  text += '\n';
+  std::vector<seen_file> done;
   for (const auto& [name, file] : files_) {
-    if (file.st != stage::done) continue;
-    text += std::to_string(file.signature.size) + ' ' + std::to_string(file.signature.mtime_ns) + ' ' +
-            escape_name(name) + '\n';
+    if (file.st == stage::done) done.push_back(seen_file{name, file.identity, file.head_hash, file.legacy});
   }
-
-  const fs::path dir = state_file_.parent_path();
-  const fs::path temp = state_file_.string() + ".tmp";
-  const std::string where = "state file '" + state_file_.string() + "': ";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    if (!save_error_reported_) defer(where + "cannot create '" + dir.string() + "': " + ec.message());
-    save_error_reported_ = true;
-    return;
-  }
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int error = fd < 0 ? errno : 0;
-  fd_guard guard(fd);
-  if (error == 0) error = write_all(fd, text);
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  if (error == 0) error = guard.close_now();
-  if (error == 0 && ::rename(temp.c_str(), state_file_.c_str()) != 0) error = errno;
-  // Without the directory sync the rename itself could be lost on power failure.
-  if (error == 0) error = fsync_directory(dir);
-  if (error != 0) {
-    ::unlink(temp.c_str());
-    // Still dirty: the next poll or commit tries again; until then a restart re-reads (never loses) those files.
-    if (!save_error_reported_) defer(where + "cannot write: " + errno_text(error));
+  if (const int error = save_seen_state(state_file_, done)) {
+    // Still dirty: the next poll or settle tries again; until then a restart re-reads (never loses) those files.
+    if (!save_error_reported_) defer("state file '" + state_file_.string() + "': cannot write: " + errno_text(error));
     save_error_reported_ = true;
     return;
   }
@@ -296,9 +131,19 @@ void csv_source::save_state() {
   save_error_reported_ = false;
 }
 
+// --- scanning ------------------------------------------------------------------------
+
+csv_source::tracked_file csv_source::new_version(const csv_file_identity& identity, epoch_ms now) {
+  tracked_file file;
+  file.identity = identity;
+  file.mtime_ms = floor_ms(identity.mtime_ns);
+  file.since = now;
+  return file;
+}
+
 bool csv_source::is_complete(const std::string& file_name, tracked_file& file, epoch_ms now) {
-  // Only called when the signature equals the one recorded by an earlier poll, so the
-  // file is already known not to have changed between polls; what remains is its age.
+  // Only called when the identity equals the one recorded by an earlier scan, so the
+  // file is already known not to have changed between scans; what remains is its age.
   const epoch_ms settle = cfg_.settle_time.count();
   const epoch_ms quiet_observed = now - file.since;
   // A writer whose clock runs ahead leaves mtimes in the future; fall back to what we observed.
@@ -306,158 +151,306 @@ bool csv_source::is_complete(const std::string& file_name, tracked_file& file, e
   if (quiet < settle) return false;
   // For a file without a final line end, count from when we first saw this version:
   // its mtime may be old (a copy that kept it) while a writer still means to append.
-  // Observed quiet is never longer than mtime quiet, so it is the stricter bound.
   const bool quiet_long_enough = quiet_observed >= unterminated_settle_factor * settle;
-  if (file.signature.size == 0) return quiet_long_enough;
-
-  const int fd = ::open((directory_ / file_name).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;  // read_file() reports why
-  fd_guard guard(fd);
+  if (file.identity.size == 0) return quiet_long_enough;
+  const int fd = ::open((directory_ / file_name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return true;  // start_reading() reports why
   char last = 0;
-  const ssize_t n = ::pread(fd, &last, 1, static_cast<off_t>(file.signature.size - 1));
+  const ssize_t n = ::pread(fd, &last, 1, static_cast<off_t>(file.identity.size - 1));
+  ::close(fd);
   if (n != 1 || last == '\n') return true;
   return quiet_long_enough;
 }
 
-csv_source::tracked_file csv_source::new_version(const csv_file_signature& signature, epoch_ms now) {
-  tracked_file file;
-  file.signature = signature;
-  file.mtime_ms = floor_ms(signature.mtime_ns);
-  file.since = now;
-  return file;
+bool csv_source::still_same_content(const std::string& file_name, tracked_file& file,
+                                    const csv_file_identity& now_identity) {
+  // Rewritten in place (a new ctime), copied with its mtime (a new inode), or known only
+  // from a v1 state: equal size and mtime are not enough, the head's hash decides.
+  if (now_identity.size != file.identity.size || now_identity.mtime_ns != file.identity.mtime_ns) return false;
+  const int fd = ::open((directory_ / file_name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  const auto hash = head_hash_of(fd, head_bytes);
+  ::close(fd);
+  if (!hash) return false;
+  if (!file.legacy && *hash != file.head_hash) return false;
+  file.identity = now_identity;
+  file.head_hash = *hash;
+  file.legacy = false;
+  state_dirty_ = true;
+  return true;
 }
 
-std::uint64_t csv_source::read_file(const std::string& file_name, tracked_file& file, epoch_ms now, poll_result& out) {
-  const fs::path path = directory_ / file_name;
-  const auto refuse = [&](std::string message) {
-    out.rejects.push_back(std::move(message));
-    ++rejected_files_;
-    // Left where it is: deleting or moving a file we could not use would hide the evidence.
-    file.st = stage::done;
-    state_dirty_ = true;
-  };
-
-  if (file.signature.size > cfg_.max_file_bytes) {
-    refuse(file_name + ": " + std::to_string(file.signature.size) + " bytes is over max_file_bytes (" +
-           std::to_string(cfg_.max_file_bytes) + "); not read");
-    return 0;
+std::vector<std::string> csv_source::scan(epoch_ms now, poll_result& out) {
+  std::error_code ec;
+  fs::directory_iterator it(directory_, ec);
+  if (ec) {
+    out.error = "directory '" + directory_.string() + "': " + ec.message();
+    return {};
   }
-
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  std::string text;
-  int error = fd < 0 ? errno : 0;
-  fd_guard guard(fd);
-  struct stat st {};
-  if (error == 0 && ::fstat(fd, &st) != 0) error = errno;
-  if (error == 0 && signature_of(st) != file.signature) error = EAGAIN;
-  if (error == 0) error = read_exactly(fd, file.signature.size, text);
-  if (error == EAGAIN) {
-    // Changed under us: watch the new version from the start.
-    if (fd >= 0 && ::fstat(fd, &st) == 0) {
-      file.signature = signature_of(st);
-      file.mtime_ms = floor_ms(file.signature.mtime_ns);
+  std::vector<std::string> present;
+  std::vector<std::pair<epoch_ms, std::string>> ready;
+  std::uint64_t untracked = 0;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      out.error = "directory '" + directory_.string() + "': " + ec.message();
+      return {};
     }
-    file.since = now;
-    return 0;
+    std::string file_name = it->path().filename().string();
+    if (is_ignored_name(file_name) || ::fnmatch(cfg_.pattern.c_str(), file_name.c_str(), 0) != 0) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      // A link may point anywhere (a password file): only files in the directory are read.
+      if (links_reported_.size() >= max_links_reported) links_reported_.clear();
+      if (links_reported_.emplace(file_name, true).second) {
+        out.rejects.push_back(quoted_excerpt(file_name, 80) + ": a symbolic link; not followed, not read");
+      }
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    const csv_file_identity identity = identity_of(st);
+    auto found = files_.find(file_name);
+    if (found == files_.end()) {
+      if (files_.size() >= max_tracked_) {
+        ++untracked;
+        continue;
+      }
+      files_.emplace(file_name, new_version(identity, now));
+      present.push_back(std::move(file_name));
+      continue;
+    }
+    present.push_back(file_name);
+    tracked_file& file = found->second;
+    if (file.st == stage::reading || file.st == stage::handed_out) continue;
+    if (file.identity != identity) {
+      if (file.st == stage::done && still_same_content(file_name, file, identity)) continue;
+      if (file.st == stage::done) state_dirty_ = true;  // its old entry is obsolete
+      file = new_version(identity, now);
+      continue;
+    }
+    if (file.st == stage::done) continue;
+    if (is_complete(file_name, file, now)) ready.emplace_back(file.mtime_ms, file_name);
+  }
+  // Forget files that are gone, so the seen-state and the map only hold what exists.
+  std::sort(present.begin(), present.end());
+  for (auto entry = files_.begin(); entry != files_.end();) {
+    const bool busy = entry->second.st == stage::reading || entry->second.st == stage::handed_out;
+    if (!busy && !std::binary_search(present.begin(), present.end(), entry->first)) {
+      if (entry->second.st == stage::done) state_dirty_ = true;
+      entry = files_.erase(entry);
+    } else {
+      ++entry;
+    }
+  }
+  if (untracked > 0) {
+    untracked_files_ += untracked;
+    if (!overflow_reported_) {
+      out.rejects.push_back("directory '" + directory_.string() + "': more than " + std::to_string(max_tracked_) +
+                            " files match '" + cfg_.pattern + "'; " + std::to_string(untracked) +
+                            " not tracked until others are gone");
+      overflow_reported_ = true;
+    }
+  } else {
+    overflow_reported_ = false;
+  }
+  // Oldest first.
+  std::sort(ready.begin(), ready.end());
+  std::vector<std::string> names;
+  names.reserve(ready.size());
+  for (auto& entry : ready) names.push_back(std::move(entry.second));
+  return names;
+}
+
+// --- reading -------------------------------------------------------------------------
+
+void csv_source::refuse(const std::string& file_name, std::string message, poll_result& out) {
+  out.rejects.push_back(std::move(message));
+  ++rejected_files_;
+  // Left where it is: deleting or moving a file we could not use would hide the evidence.
+  auto found = files_.find(file_name);
+  if (found != files_.end()) found->second.st = stage::done;
+  state_dirty_ = true;
+}
+
+bool csv_source::start_reading(const std::string& file_name, epoch_ms now, poll_result& out) {
+  tracked_file& file = files_.at(file_name);
+  if (file.identity.size > cfg_.max_file_bytes) {
+    refuse(file_name,
+           file_name + ": " + std::to_string(file.identity.size) + " bytes is over max_file_bytes (" +
+               std::to_string(cfg_.max_file_bytes) + "); not read",
+           out);
+    return false;
+  }
+  // O_NOFOLLOW: a link swapped in since the scan is refused, not followed; O_NONBLOCK:
+  // a FIFO swapped in cannot block the loop.
+  const int fd = ::open((directory_ / file_name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st {};
+  int error = fd < 0 ? errno : 0;
+  if (error == 0 && ::fstat(fd, &st) != 0) error = errno;
+  if (error == 0 && (!S_ISREG(st.st_mode) || identity_of(st) != file.identity)) {
+    // Changed under us: watch the new version from the start.
+    ::close(fd);
+    file = new_version(S_ISREG(st.st_mode) ? identity_of(st) : file.identity, now);
+    return false;
   }
   if (error != 0) {
+    if (fd >= 0) ::close(fd);
     // Permissions get fixed without touching size or mtime, so keep retrying, but say it once.
     if (!file.read_error_reported) {
       out.rejects.push_back(file_name + ": cannot read: " + errno_text(error));
       file.read_error_reported = true;
     }
-    return 0;
+    return false;
   }
+  file.st = stage::reading;
+  file.outstanding = 0;
+  file.lost = false;
+  reading_.emplace();
+  reading_->name = file_name;
+  reading_->fd = fd;
+  reading_->parser.emplace(file_name, columns_, file.mtime_ms, now);
+  return true;
+}
 
-  stock_csv_result parsed = parse_stock_csv(text, file_name, columns_, cfg_.delimiter, file.mtime_ms, now);
-  if (parsed.error) {
-    refuse(std::move(*parsed.error));
-    return text.size();
+bool csv_source::fill_buffer(poll_result& out) {
+  reading_state& r = *reading_;
+  const tracked_file& file = files_.at(r.name);
+  const std::uint64_t left = file.identity.size - r.offset;
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(read_bytes, left));
+  if (want == 0) {
+    r.eof = true;
+    return true;
   }
-  for (auto& reject : parsed.rejects) out.rejects.push_back(std::move(reject));
-  if (parsed.samples.empty()) {
-    // Nothing to make durable, so nothing to wait for: finish it now rather than
-    // relying on a commit() that a core may skip for an empty poll.
-    finish(file_name, file);
-    return text.size();
+  const std::size_t at = r.buffer.size();
+  r.buffer.resize(at + want);
+  std::size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(r.fd, r.buffer.data() + at + got, want - got, static_cast<off_t>(r.offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      r.buffer.resize(at);
+      abandon_reading(r.name + ": cannot read: " + errno_text(errno), out, false);
+      return false;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
   }
-  out.samples.insert(out.samples.end(), std::make_move_iterator(parsed.samples.begin()),
-                     std::make_move_iterator(parsed.samples.end()));
+  if (got < want) {
+    // Shorter than when it was found complete: someone rewrote it. Read the new version later.
+    r.buffer.resize(at);
+    abandon_reading(r.name + ": changed while it was read; it will be read again", out, false);
+    return false;
+  }
+  if (r.offset < head_bytes) {
+    const std::size_t head = static_cast<std::size_t>(std::min<std::uint64_t>(head_bytes - r.offset, got));
+    r.head_hash = extend_content_hash(r.head_hash, r.buffer.data() + at, head);
+  }
+  r.offset += got;
+  r.eof = r.offset >= file.identity.size;
+  return true;
+}
+
+void csv_source::take_record(const csv_record& record, poll_result& out) {
+  reading_state& r = *reading_;
+  if (!r.parser->has_header()) {
+    if (record.blank) return;
+    std::string error;
+    if (!r.parser->take_header(record, error)) abandon_reading(error, out, true);
+    return;
+  }
+  std::string reject;
+  if (auto s = r.parser->take_row(record, reject)) {
+    out.samples.push_back(std::move(*s));
+  } else if (!reject.empty()) {
+    // Listed up to a bound per file, then only counted, so a file of a million bad
+    // rows cannot fill memory or the journal.
+    ++r.rejected_rows;
+    if (r.rejects_listed < max_listed_rejects) {
+      ++r.rejects_listed;
+      out.rejects.push_back(std::move(reject));
+    }
+  }
+}
+
+void csv_source::read_chunk(epoch_ms /*now*/, poll_result& out) {
+  reading_state& r = *reading_;
+  const std::string name = r.name;
+  std::size_t records = 0;
+  while (reading_ && records < rows_per_poll) {
+    if (!r.eof && r.buffer.size() < max_record_bytes && !fill_buffer(out)) return;
+    csv_reader reader(r.buffer, cfg_.delimiter, r.eof, r.line, r.offset <= r.buffer.size());
+    csv_record record;
+    while (reading_ && records < rows_per_poll && reader.next(record)) {
+      ++records;
+      take_record(record, out);
+    }
+    if (!reading_) return;  // the header refused the file
+    r.line = reader.line();
+    r.buffer.erase(0, reader.consumed());
+    if (reader.needs_more() && r.buffer.size() >= max_record_bytes) {
+      // One row longer than a whole read: give it up, resume after the next line end.
+      if (!r.skipping_long_row) {
+        ++r.rejected_rows;
+        out.rejects.push_back(r.name + ":" + std::to_string(r.line) + ": a row longer than " +
+                              std::to_string(max_record_bytes) + " bytes; skipped");
+      }
+      const auto line_end = r.buffer.find_first_of("\r\n");
+      r.skipping_long_row = line_end == std::string::npos;
+      if (r.skipping_long_row) {
+        r.buffer.clear();  // keep skipping until a line ends
+      } else {
+        r.buffer.erase(0, line_end + 1);
+        ++r.line;
+      }
+      continue;
+    }
+    if (r.eof && r.buffer.empty()) {
+      end_reading(out);
+      break;
+    }
+  }
+  tracked_file& file = files_.at(name);
+  if (file.st == stage::reading || file.st == stage::handed_out) {
+    const std::uint64_t token = next_token_++;
+    token_files_.emplace(token, name);
+    ++file.outstanding;
+    out.settle_token = token;
+  }
+}
+
+void csv_source::end_reading(poll_result& out) {
+  reading_state& r = *reading_;
+  tracked_file& file = files_.at(r.name);
+  if (!r.parser->has_header()) {
+    const std::string name = r.name;
+    abandon_reading(name + ":1: no header (the file is empty)", out, true);
+    return;
+  }
+  if (r.rejected_rows > r.rejects_listed) {
+    out.rejects.push_back(r.name + ": " + std::to_string(r.rejected_rows - r.rejects_listed) +
+                          " more rejected rows not listed");
+  }
+  file.head_hash = r.head_hash;
+  file.legacy = false;
   file.st = stage::handed_out;
-  handed_out_.push_back(file_name);
-  return text.size();
+  ::close(r.fd);
+  reading_.reset();
 }
 
-void csv_source::forget(const std::string& file_name) { files_.erase(file_name); }
-
-void csv_source::finish(const std::string& file_name, tracked_file& file) {
-  file.st = stage::done;
-  if (cfg_.after == sources::csv_after::keep) {
-    state_dirty_ = true;
+void csv_source::abandon_reading(const std::string& why, poll_result& out, bool refuse_file) {
+  const std::string name = reading_->name;
+  ::close(reading_->fd);
+  reading_.reset();
+  tracked_file& file = files_.at(name);
+  if (refuse_file) {
+    // A header that does not fit: nothing of this file was handed out.
+    refuse(name, why, out);
     return;
   }
-
-  const fs::path path = directory_ / file_name;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) {
-      forget(file_name);  // someone else took it; nothing left to do
-      return;
-    }
-  } else if (signature_of(st) != file.signature) {
-    // Rewritten since we read it: the new content is unread, so it must stay. Being done
-    // under the old signature, it is picked up as a new file by the next poll.
-    state_dirty_ = true;
-    return;
-  }
-
-  if (cfg_.after == sources::csv_after::remove) {
-    if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
-      forget(file_name);
-      return;
-    }
-    defer(file_name + ": cannot delete: " + errno_text(errno));
-    // Remembered as done instead, so that it is not read again after a restart.
-    state_dirty_ = true;
-    return;
-  }
-
-  std::error_code ec;
-  fs::create_directories(move_to_, ec);
-  if (ec) {
-    defer(file_name + ": cannot move: cannot create '" + move_to_.string() + "': " + ec.message());
-    state_dirty_ = true;
-    return;
-  }
-  fs::path target;
-  int error = rename_without_clash(path, move_to_, file_name, target);
-  if (error == EXDEV) {
-    // Another filesystem: copy beside the target under a hidden name, then rename it into place.
-    const fs::path temp = move_to_ / ("." + file_name + ".moving");
-    error = copy_to_temp(path, temp);
-    if (error == 0) error = rename_without_clash(temp, move_to_, file_name, target);
-    if (error == 0) {
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) error = errno;
-    } else {
-      ::unlink(temp.c_str());
-    }
-  }
-  if (error == 0) {
-    forget(file_name);
-    return;
-  }
-  defer(file_name + ": cannot move to '" + move_to_.string() + "': " + errno_text(error));
-  state_dirty_ = true;
-}
-
-void csv_source::commit() {
-  for (const auto& file_name : handed_out_) {
-    auto it = files_.find(file_name);
-    if (it == files_.end() || it->second.st != stage::handed_out) continue;
-    finish(file_name, it->second);
-  }
-  handed_out_.clear();
-  if (state_dirty_) save_state();
+  out.rejects.push_back(why);
+  // What was handed out so far is settled as usual; the file is watched again.
+  file.lost = true;
+  file.st = file.outstanding > 0 ? stage::handed_out : stage::watching;
 }
 
 poll_result csv_source::poll(epoch_ms now) {
@@ -468,86 +461,72 @@ poll_result csv_source::poll(epoch_ms now) {
     result.rejects.push_back(cfg_.common.name + ": " + std::to_string(deferred_dropped_) + " more problems not listed");
     deferred_dropped_ = 0;
   }
-
-  std::error_code ec;
-  fs::directory_iterator it(directory_, ec);
-  const auto fail = [&](const std::error_code& error) {
-    result.error = "directory '" + directory_.string() + "': " + error.message();
-    return result;
-  };
-  if (ec) return fail(ec);
-
-  std::vector<std::string> present;
-  std::vector<ready_file> ready;
-  std::uint64_t untracked = 0;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return fail(ec);
-    std::string file_name = it->path().filename().string();
-    if (is_ignored_name(file_name) || ::fnmatch(cfg_.pattern.c_str(), file_name.c_str(), 0) != 0) continue;
-    struct stat st {};
-    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const csv_file_signature signature = signature_of(st);
-
-    auto found = files_.find(file_name);
-    if (found == files_.end()) {
-      if (files_.size() >= max_tracked_) {
-        ++untracked;
-        continue;
+  std::size_t waiting = 0;  // complete files found by this scan and not started yet
+  if (!reading_) {
+    const std::vector<std::string> candidates = scan(now, result);
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (start_reading(candidates[i], now, result)) {
+        waiting = candidates.size() - i - 1;
+        break;
       }
-      files_.emplace(file_name, new_version(signature, now));
-      present.push_back(std::move(file_name));
-      continue;
-    }
-    present.push_back(file_name);
-    tracked_file& file = found->second;
-    if (file.st == stage::handed_out) continue;
-    if (file.signature != signature) {
-      if (file.st == stage::done) state_dirty_ = true;  // its old entry is obsolete
-      file = new_version(signature, now);
-      continue;
-    }
-    if (file.st == stage::done) continue;
-    if (is_complete(file_name, file, now)) ready.push_back({file_name, file.mtime_ms});
-  }
-
-  // Forget files that are gone, so the seen-state and the map only hold what exists.
-  std::sort(present.begin(), present.end());
-  for (auto entry = files_.begin(); entry != files_.end();) {
-    if (entry->second.st != stage::handed_out && !std::binary_search(present.begin(), present.end(), entry->first)) {
-      if (entry->second.st == stage::done) state_dirty_ = true;
-      entry = files_.erase(entry);
-    } else {
-      ++entry;
     }
   }
-
-  // Oldest first, and at most about one max-size file per poll so that a backlog of
-  // big files cannot balloon memory; the rest are complete already and go next poll.
-  std::sort(ready.begin(), ready.end(), [](const ready_file& a, const ready_file& b) {
-    return a.mtime_ms != b.mtime_ms ? a.mtime_ms < b.mtime_ms : a.name < b.name;
-  });
-  std::uint64_t bytes = 0;
-  for (const auto& candidate : ready) {
-    if (bytes > 0 && bytes + files_[candidate.name].signature.size > cfg_.max_file_bytes) break;
-    bytes += read_file(candidate.name, files_[candidate.name], now, result);
-  }
-
-  if (untracked > 0) {
-    untracked_files_ += untracked;
-    if (!overflow_reported_) {
-      result.rejects.push_back("directory '" + directory_.string() + "': more than " + std::to_string(max_tracked_) +
-                               " files match '" + cfg_.pattern + "'; " + std::to_string(untracked) +
-                               " not tracked until others are gone");
-      overflow_reported_ = true;
-    }
-  } else {
-    overflow_reported_ = false;
-  }
-
-  // Entries recorded outside commit() (refused files, files without samples, pruning)
-  // are written now; state for handed-out files waits for commit().
+  if (reading_) read_chunk(now, result);
+  // The next chunk, or the next complete file, is read at once rather than a scan interval later.
+  result.more = reading_.has_value() || waiting > 0;
+  // Entries recorded outside settle() (refused files, pruning) are written now.
   if (state_dirty_) save_state();
   return result;
+}
+
+// --- settling --------------------------------------------------------------------------
+
+void csv_source::settle(std::uint64_t token, bool safe) {
+  auto found = token_files_.find(token);
+  if (found == token_files_.end()) return;
+  const std::string name = found->second;
+  token_files_.erase(found);
+  auto entry = files_.find(name);
+  if (entry == files_.end()) return;
+  tracked_file& file = entry->second;
+  if (file.outstanding > 0) --file.outstanding;
+  if (!safe) file.lost = true;
+  if (file.st != stage::handed_out || file.outstanding > 0) return;
+  if (file.lost) {
+    // Some of its rows were dropped before they were safe (a full memory store):
+    // the file is not given up, and is read again from the start.
+    defer(name + ": rows were dropped before they were safe; the file will be read again");
+    file.st = stage::watching;
+    file.lost = false;
+    return;
+  }
+  finish(name, file);
+  if (state_dirty_) save_state();
+}
+
+void csv_source::finish(const std::string& file_name, tracked_file& file) {
+  file.st = stage::done;
+  if (cfg_.after == csv_after::keep) {
+    state_dirty_ = true;
+    return;
+  }
+  const fs::path path = directory_ / file_name;
+  const int error = cfg_.after == csv_after::remove ? remove_if_same(path, file.identity)
+                                                     : move_if_same(path, file.identity, move_to_, file_name);
+  if (error == 0 || error == ENOENT) {
+    files_.erase(file_name);  // gone from the directory: nothing left to remember
+    return;
+  }
+  if (error == ESTALE) {
+    // Rewritten since it was read: the new content is unread, so it stays, and is
+    // picked up as a new version by the next scan.
+    state_dirty_ = true;
+    return;
+  }
+  defer(file_name + ": cannot " + (cfg_.after == csv_after::remove ? "delete" : "move to '" + move_to_.string() + "'") +
+        ": " + errno_text(error));
+  // Remembered as done instead, so that it is not read again after a restart.
+  state_dirty_ = true;
 }
 
 std::unique_ptr<source> make_csv_source(const source_settings& settings, const source_context& context) {

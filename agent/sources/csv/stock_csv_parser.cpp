@@ -4,8 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <system_error>
+#include <tuple>
 
 #include "agent/sources/csv/csv_reader.hpp"
+#include "common/core/text.hpp"
 
 namespace plant::sources {
 
@@ -24,11 +26,9 @@ std::string_view trim(std::string_view text) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-/// Quotes a cell for a message, shortened so one absurd cell cannot make an absurd log line.
-std::string quoted(std::string_view value) {
-  if (value.size() <= max_quoted_value) return "'" + std::string(value) + "'";
-  return "'" + std::string(value.substr(0, max_quoted_value)) + "...'";
-}
+/// Quotes a cell for a message: escaped and shortened, so one hostile or absurd
+/// cell cannot make an absurd log line or reach a terminal raw.
+std::string quoted(std::string_view value) { return quoted_excerpt(value, max_quoted_value); }
 
 bool read_fixed(std::string_view text, std::size_t& pos, std::size_t width, int& out) {
   if (pos + width > text.size()) return false;
@@ -132,16 +132,6 @@ bool parse_epoch_seconds(std::string_view text, epoch_ms& out) {
   return true;
 }
 
-struct column_index {
-  std::optional<std::size_t> material, quantity, timestamp, location, unit;
-};
-
-/// Adds a reject, listing only the first max_listed_rejects of them.
-void reject(stock_csv_result& result, std::string message) {
-  ++result.rejected_rows;
-  if (result.rejects.size() < max_listed_rejects) result.rejects.push_back(std::move(message));
-}
-
 }  // namespace
 
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
@@ -195,109 +185,159 @@ bool parse_timestamp(std::string_view text, epoch_ms& out) {
   return parse_epoch_seconds(text, out);
 }
 
-stock_csv_result parse_stock_csv(std::string_view text, std::string_view display_name, const stock_csv_columns& columns,
-                                 char delimiter, epoch_ms fallback_source_time, epoch_ms receive_time) {
-  stock_csv_result result;
-  const std::string file(display_name);
-  csv_reader reader(text, delimiter);
-  csv_record record;
+stock_row_parser::stock_row_parser(std::string display_name, stock_csv_columns columns, epoch_ms fallback_source_time,
+                                   epoch_ms receive_time)
+    : file_(std::move(display_name)),
+      columns_(std::move(columns)),
+      fallback_source_time_(fallback_source_time),
+      receive_time_(receive_time) {}
 
-  // The header is the first record that is not blank.
-  std::vector<std::string> header;
-  bool have_header = false;
-  while (!have_header && reader.next(record)) {
-    if (record.blank) continue;
-    if (record.error) {
-      result.error = file + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) +
-                     ": header: " + record.error->reason;
-      return result;
-    }
-    for (const auto& name : record.fields) header.emplace_back(trim(name));
-    have_header = true;
+bool stock_row_parser::take_header(const csv_record& record, std::string& error) {
+  if (record.error) {
+    error = file_ + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) +
+            ": header: " + record.error->reason;
+    return false;
   }
-  if (!have_header) {
-    result.error = file + ":1: no header (the file is empty)";
-    return result;
-  }
-  const std::size_t header_line = record.line;
-
-  column_index index;
+  header_.clear();
+  for (const auto& name : record.fields) header_.emplace_back(trim(name));
   const std::pair<const std::string*, std::optional<std::size_t>*> wanted[] = {
-      {&columns.material, &index.material}, {&columns.quantity, &index.quantity},
-      {&columns.timestamp, &index.timestamp}, {&columns.location, &index.location},
-      {&columns.unit, &index.unit}};
+      {&columns_.material, &material_}, {&columns_.quantity, &quantity_}, {&columns_.timestamp, &timestamp_},
+      {&columns_.location, &location_}, {&columns_.unit, &unit_}};
   for (const auto& [name, slot] : wanted) {
-    const bool required = name == &columns.material || name == &columns.quantity;
+    const bool required = name == &columns_.material || name == &columns_.quantity;
     if (name->empty() && !required) continue;
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == *name) {
+    for (std::size_t i = 0; i < header_.size(); ++i) {
+      if (header_[i] == *name) {
         *slot = i;
         break;  // a duplicated header name: the first one wins
       }
     }
     if (!*slot) {
+      // A short, escaped excerpt only: the "header" may be any file's first line (a key, a password).
       std::string listed;
-      for (const auto& column : header) listed += (listed.empty() ? "" : ", ") + column;
-      result.error = file + ":" + std::to_string(header_line) + ": no column '" + *name + "' in the header (columns: " +
-                     listed + ")";
+      std::size_t shown = 0;
+      for (const auto& column : header_) {
+        if (shown == max_listed_columns || listed.size() > 200) {
+          listed += ", ... (" + std::to_string(header_.size()) + " columns)";
+          break;
+        }
+        listed += (listed.empty() ? "" : ", ") + quoted(column);
+        ++shown;
+      }
+      error = file_ + ":" + std::to_string(record.line) + ": no column " + quoted(*name) +
+              " in the header (columns: " + listed + ")";
+      return false;
+    }
+  }
+  has_header_ = true;
+  return true;
+}
+
+std::string stock_row_parser::text_cell(const csv_record& record, std::size_t index, const std::string& column,
+                                        std::string& out) const {
+  const std::string_view cell = trim(record.fields[index]);
+  // Names become topic levels and table cells downstream: bytes a consumer cannot
+  // decode or a terminal would obey are refused here, where the row is known.
+  if (!valid_utf8(cell)) return column + ": invalid UTF-8";
+  if (has_control_characters(cell)) {
+    std::string problem = text_problem(cell);
+    return column + ": " + problem;
+  }
+  if (cell.size() > max_text_bytes) {
+    return column + ": " + std::to_string(cell.size()) + " bytes is longer than the limit of " +
+           std::to_string(max_text_bytes);
+  }
+  out.assign(cell);
+  return {};
+}
+
+std::optional<sample> stock_row_parser::take_row(const csv_record& record, std::string& reject) {
+  reject.clear();
+  if (record.blank) return std::nullopt;
+  const std::string where = file_ + ":" + std::to_string(record.line) + ": ";
+  if (record.error) {
+    reject = file_ + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) + ": " +
+             record.error->reason;
+    return std::nullopt;
+  }
+  if (record.fields.size() != header_.size()) {
+    reject = where + "expected " + std::to_string(header_.size()) + " fields, got " + std::to_string(record.fields.size());
+    return std::nullopt;
+  }
+  sample s;
+  s.kind = sample::kind_t::stock;
+  s.q = quality::good;
+  s.receive_time = receive_time_;
+  s.source_time = fallback_source_time_;
+  std::string problem = text_cell(record, *material_, columns_.material, s.name);
+  if (problem.empty() && s.name.empty()) problem = columns_.material + ": empty";
+  if (!problem.empty()) {
+    reject = where + problem;
+    return std::nullopt;
+  }
+  const std::string_view quantity = trim(record.fields[*quantity_]);
+  if (quantity.empty()) {
+    reject = where + columns_.quantity + ": empty";
+    return std::nullopt;
+  }
+  if (!parse_csv_number(quantity, s.quantity)) {
+    reject = where + columns_.quantity + ": " + quoted(quantity) + " is not a number";
+    return std::nullopt;
+  }
+  if (timestamp_) {
+    const std::string_view stamp = trim(record.fields[*timestamp_]);
+    if (stamp.empty()) {
+      reject = where + columns_.timestamp + ": empty";
+      return std::nullopt;
+    }
+    if (!parse_timestamp(stamp, s.source_time)) {
+      reject = where + columns_.timestamp + ": " + quoted(stamp) + " is not RFC 3339 or epoch seconds";
+      return std::nullopt;
+    }
+  }
+  for (const auto& [index, column, target] :
+       {std::tuple{location_, &columns_.location, &s.location}, std::tuple{unit_, &columns_.unit, &s.unit}}) {
+    if (!index) continue;
+    problem = text_cell(record, *index, *column, *target);
+    if (!problem.empty()) {
+      reject = where + problem;
+      return std::nullopt;
+    }
+  }
+  return s;
+}
+
+stock_csv_result parse_stock_csv(std::string_view text, std::string_view display_name, const stock_csv_columns& columns,
+                                 char delimiter, epoch_ms fallback_source_time, epoch_ms receive_time) {
+  stock_csv_result result;
+  stock_row_parser parser(std::string(display_name), columns, fallback_source_time, receive_time);
+  csv_reader reader(text, delimiter);
+  csv_record record;
+  // The header is the first record that is not blank.
+  while (!parser.has_header() && reader.next(record)) {
+    if (record.blank) continue;
+    std::string error;
+    if (!parser.take_header(record, error)) {
+      result.error = std::move(error);
       return result;
     }
   }
-
-  while (reader.next(record)) {
-    if (record.blank) continue;
-    const std::string where = file + ":" + std::to_string(record.line) + ": ";
-    if (record.error) {
-      reject(result, file + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) + ": " +
-                         record.error->reason);
-      continue;
-    }
-    if (record.fields.size() != header.size()) {
-      reject(result, where + "expected " + std::to_string(header.size()) + " fields, got " +
-                         std::to_string(record.fields.size()));
-      continue;
-    }
-
-    sample s;
-    s.kind = sample::kind_t::stock;
-    s.q = quality::good;
-    s.receive_time = receive_time;
-    s.source_time = fallback_source_time;
-
-    const std::string_view material = trim(record.fields[*index.material]);
-    if (material.empty()) {
-      reject(result, where + columns.material + ": empty");
-      continue;
-    }
-    const std::string_view quantity = trim(record.fields[*index.quantity]);
-    if (quantity.empty()) {
-      reject(result, where + columns.quantity + ": empty");
-      continue;
-    }
-    if (!parse_csv_number(quantity, s.quantity)) {
-      reject(result, where + columns.quantity + ": " + quoted(quantity) + " is not a number");
-      continue;
-    }
-    if (index.timestamp) {
-      const std::string_view stamp = trim(record.fields[*index.timestamp]);
-      if (stamp.empty()) {
-        reject(result, where + columns.timestamp + ": empty");
-        continue;
-      }
-      if (!parse_timestamp(stamp, s.source_time)) {
-        reject(result, where + columns.timestamp + ": " + quoted(stamp) + " is not RFC 3339 or epoch seconds");
-        continue;
-      }
-    }
-    s.name = std::string(material);
-    if (index.location) s.location = std::string(trim(record.fields[*index.location]));
-    if (index.unit) s.unit = std::string(trim(record.fields[*index.unit]));
-    result.samples.push_back(std::move(s));
+  if (!parser.has_header()) {
+    result.error = std::string(display_name) + ":1: no header (the file is empty)";
+    return result;
   }
-
+  std::string reject;
+  while (reader.next(record)) {
+    if (auto s = parser.take_row(record, reject)) {
+      result.samples.push_back(std::move(*s));
+    } else if (!reject.empty()) {
+      ++result.rejected_rows;
+      if (result.rejects.size() < max_listed_rejects) result.rejects.push_back(std::move(reject));
+    }
+  }
   if (result.rejected_rows > result.rejects.size()) {
-    result.rejects.push_back(file + ": " + std::to_string(result.rejected_rows - result.rejects.size()) +
-                             " more rejected rows not listed");
+    result.rejects.push_back(std::string(display_name) + ": " +
+                             std::to_string(result.rejected_rows - result.rejects.size()) + " more rejected rows not listed");
   }
   return result;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/core/sample.hpp"
+#include "agent/sources/csv/csv_reader.hpp"
 
 namespace plant::sources {
 
@@ -33,6 +34,40 @@ struct stock_csv_result {
 /// Rejects listed per file; the rest are counted in one closing line, so a file of
 /// a million bad rows cannot fill memory with messages.
 inline constexpr std::size_t max_listed_rejects = 100;
+
+/// Longest material, unit or location a row may give (bytes); longer cells reject the row.
+inline constexpr std::size_t max_text_bytes = 256;
+
+/// Turns records into stock samples, one at a time, so a file can be parsed as it
+/// is read: the header first, then each row to a sample or a located reject.
+class stock_row_parser {
+ public:
+  /// `display_name` prefixes every message; `fallback_source_time` (the file's mtime)
+  /// dates rows when there is no timestamp column.
+  stock_row_parser(std::string display_name, stock_csv_columns columns, epoch_ms fallback_source_time,
+                   epoch_ms receive_time);
+  /// Takes the header record; false with `error` ("file:line: no column 'qty' ...") when the file cannot be used.
+  bool take_header(const csv_record& record, std::string& error);
+  /// True once a header was taken.
+  bool has_header() const { return has_header_; }
+  /// One data record: its sample, or nothing with `reject` set ("file:7: quantity: 'abc' is not a
+  /// number"), or nothing and no reject for a blank line.
+  std::optional<sample> take_row(const csv_record& record, std::string& reject);
+
+ private:
+  /// A text cell checked (UTF-8, no control characters, bounded) into `out`; the reason when not.
+  std::string text_cell(const csv_record& record, std::size_t index, const std::string& column,
+                        std::string& out) const;
+
+  static constexpr std::size_t max_listed_columns = 10;
+  std::string file_;
+  stock_csv_columns columns_;
+  epoch_ms fallback_source_time_;
+  epoch_ms receive_time_;
+  std::vector<std::string> header_;
+  std::optional<std::size_t> material_, quantity_, timestamp_, location_, unit_;
+  bool has_header_ = false;
+};
 
 /// Parses `text` (the whole file). `display_name` prefixes every message;
 /// `fallback_source_time` (the file's mtime) dates rows when there is no timestamp column.

@@ -326,6 +326,32 @@ void modbus_source::remember_probe(const std::vector<point_reading>& readings) {
   probe_lines_ = std::move(lines);
 }
 
+std::vector<sample> modbus_source::configured_points(epoch_ms now) const {
+  std::vector<sample> out;
+  out.reserve(cfg_.lines.size() + cfg_.stocks.size());
+  for (const auto& line : cfg_.lines) {
+    sample s;
+    s.kind = sample::kind_t::line;
+    s.name = line.id;
+    s.q = quality::bad;
+    s.source_time = now;
+    s.receive_time = now;
+    out.push_back(std::move(s));
+  }
+  for (const auto& stock : cfg_.stocks) {
+    sample s;
+    s.kind = sample::kind_t::stock;
+    s.name = stock.material;
+    s.unit = stock.unit;
+    s.location = stock.location;
+    s.q = quality::bad;
+    s.source_time = now;
+    s.receive_time = now;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::vector<std::string> modbus_source::probe_details() const {
   std::lock_guard<std::mutex> lock(probe_mutex_);
   return probe_lines_;

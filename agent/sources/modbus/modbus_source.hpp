@@ -67,6 +67,8 @@ class modbus_source final : public source {
   std::uint64_t reconnects() const override { return reconnects_.load(); }
   /// One line per point of the last poll: key path, area, address, raw registers, value.
   std::vector<std::string> probe_details() const override;
+  /// Every configured line and stock, quality bad and without a value.
+  std::vector<sample> configured_points(epoch_ms now) const override;
 
   /// The read requests of one poll.
   const std::vector<modbus_request>& plan() const { return plan_; }
