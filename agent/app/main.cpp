@@ -10,6 +10,7 @@
 #include "agent/app/source_probe.hpp"
 #include "agent/config/agent_schema.hpp"
 #include "agent/config/config_loader.hpp"
+#include "common/wire/protobuf_logging.hpp"
 
 namespace {
 
@@ -39,6 +40,7 @@ void print_diagnostics(const plant::config::load_result& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  plant::wire::route_protobuf_logs();
   std::string config_path = default_config_path;
   std::string probe_source;
   std::vector<std::string> overrides;

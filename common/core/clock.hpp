@@ -42,6 +42,14 @@ class clock {
   virtual bool manual() const { return false; }
 };
 
+/// `base + offset` for times read off the wire, clamped instead of overflowing (a forged
+/// offset must not be undefined behaviour).
+inline epoch_ms add_saturating(epoch_ms base, std::int64_t offset) {
+  epoch_ms out = 0;
+  if (__builtin_add_overflow(base, offset, &out)) return offset > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
 /// The real clocks of the machine.
 const clock& system_clock();
 /// The clock in use: system_clock() unless a scoped_clock is active.

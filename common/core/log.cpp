@@ -1,5 +1,7 @@
 #include "common/core/log.hpp"
 
+#include "common/core/text.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -74,8 +76,10 @@ void write(level l, std::string_view component, std::string_view instance, std::
     line += instance;
   }
   line += "] ";
-  // One event, one line: a message with embedded newlines would split in journald.
-  for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
+  // One event, one short line: newlines would split it in journald, control
+  // characters (a NUL, a terminal escape) must not reach a terminal raw, and a
+  // message quoting outside input (a 1 MiB CSV header) is cut.
+  line += escape_for_display(message, max_message_bytes);
   line += '\n';
   std::lock_guard<std::mutex> lock(output_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -14,6 +14,9 @@ namespace plant::log {
 
 enum class level : int { debug = 0, info = 1, warn = 2, error = 3 };
 
+/// Longest message printed; longer ones are cut with "...".
+inline constexpr std::size_t max_message_bytes = 4096;
+
 /// Lines below this level are not printed.
 void set_level(level l);
 /// True when a line at `l` would be printed; check before building costly messages.

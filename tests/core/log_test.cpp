@@ -49,9 +49,22 @@ TEST(log, one_line_per_event_with_component_and_instance) {
   logger log("modbus", "press-3");
   log.warn("read holding 0..11:\nConnection timed out");
   std::string text = capture.text();
-  EXPECT_NE(text.find("warn [modbus:press-3] read holding 0..11: Connection timed out\n"), std::string::npos)
+  EXPECT_NE(text.find("warn [modbus:press-3] read holding 0..11:\\nConnection timed out\n"), std::string::npos)
       << text;
   EXPECT_EQ(count(text, "\n"), 1u) << "an embedded newline must not split the event";
+}
+
+// D19: a 1 MiB CSV header made a 1 MiB log line, and NUL bytes reached the log raw.
+TEST(log, messages_are_escaped_and_cut_to_a_bounded_length) {
+  stderr_capture capture;
+  logger log("csv", "wms");
+  log.warn(std::string("a\0b\x1b[2Jc", 8) + std::string(1u << 20, 'x'));
+  const std::string text = capture.text();
+  EXPECT_NE(text.find("] a\\x00b\\x1B[2Jc"), std::string::npos) << text.substr(0, 200);
+  EXPECT_EQ(text.find('\0'), std::string::npos);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_LT(text.size(), max_message_bytes + 200);
+  EXPECT_NE(text.find("...\n"), std::string::npos);
 }
 
 TEST(log, repeats_are_rate_limited_and_the_next_line_says_how_many_were_suppressed) {

@@ -14,7 +14,7 @@
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
-#include "watch/time_format.hpp"
+#include "common/wire/time_format.hpp"
 
 namespace plant::test {
 namespace {
@@ -122,7 +122,7 @@ TEST(shortage, replaying_a_wms_export_raises_the_alerts_a_live_run_would_have_at
     EXPECT_EQ(json_string(got, "material"), "resin") << got;
     EXPECT_EQ(json_string(got, "status"), std::string(edge::to_string(want.material.status))) << got;
     EXPECT_EQ(json_string(got, "previous_status"), std::string(edge::to_string(want.previous))) << got;
-    EXPECT_EQ(json_string(got, "at"), watch::format_rfc3339_ms(want.material.at)) << "alert " << i << ": " << got;
+    EXPECT_EQ(json_string(got, "at"), wire::format_rfc3339_ms(want.material.at)) << "alert " << i << ": " << got;
     EXPECT_EQ(json_bool(got, "cleared"), want.cleared) << got;
     EXPECT_EQ(json_string(got, "topic"), "plant/v1/north/north-gw/alerts") << got;
     EXPECT_GT(json_integer(got, "seq").value_or(0), 0) << "alerts are sequenced like telemetry";
@@ -138,7 +138,7 @@ TEST(shortage, replaying_a_wms_export_raises_the_alerts_a_live_run_would_have_at
   auto retained = late.json();
   ASSERT_EQ(retained.size(), 1u) << late.errors();
   EXPECT_EQ(json_bool(retained[0], "retained"), true);
-  EXPECT_EQ(json_string(retained[0], "at"), watch::format_rfc3339_ms(expected.back().material.at));
+  EXPECT_EQ(json_string(retained[0], "at"), wire::format_rfc3339_ms(expected.back().material.at));
 }
 
 TEST(shortage, the_ops_board_lists_shortages_with_the_plants_that_can_help) {

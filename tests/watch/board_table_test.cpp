@@ -1,13 +1,14 @@
-#include "watch/board_table.hpp"
+#include "watch/views/board_table.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "watch/board_state.hpp"
+#include "watch/views/board_state.hpp"
 
 namespace plant::watch {
 namespace {
+
 
 constexpr epoch_ms now = 1700000000000;  // 2023-11-14T22:13:20.000Z
 

@@ -1,13 +1,15 @@
-#include "watch/message_processor.hpp"
+#include "watch/app/message_processor.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "watch/envelope_json.hpp"
+#include "common/wire/envelope_json.hpp"
 
 namespace plant::watch {
 namespace {
+
+using namespace plant::wire;
 
 constexpr std::int64_t t0 = 1700000000000;
 

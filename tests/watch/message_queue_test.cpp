@@ -1,4 +1,4 @@
-#include "watch/message_queue.hpp"
+#include "watch/mqtt/message_queue.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 
 namespace plant::watch {
 namespace {
+
 
 received_message message_of(std::size_t bytes, const std::string& topic = "t") {
   received_message m;

@@ -1,4 +1,4 @@
-#include "watch/sequence_audit.hpp"
+#include "watch/audit/sequence_audit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 
 namespace plant::watch {
 namespace {
+
 
 constexpr std::int64_t t0 = 1700000000000;
 

@@ -1,4 +1,4 @@
-#include "watch/shortage_board.hpp"
+#include "watch/views/shortage_board.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 
 namespace plant::watch {
 namespace {
+
 
 constexpr epoch_ms now = 1700000000000;  // 2023-11-14T22:13:20.000Z
 

@@ -4,11 +4,13 @@
 #include <limits>
 #include <string>
 
-#include "watch/text_table.hpp"
-#include "watch/time_format.hpp"
+#include "watch/views/text_table.hpp"
+#include "common/wire/time_format.hpp"
 
 namespace plant::watch {
 namespace {
+
+using namespace plant::wire;
 
 TEST(watch_time_format, rfc3339_with_milliseconds) {
   EXPECT_EQ(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");

@@ -1,4 +1,4 @@
-#include "watch/watch_options.hpp"
+#include "watch/app/watch_options.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 
 namespace plant::watch {
 namespace {
+
 
 using namespace std::chrono_literals;
 
