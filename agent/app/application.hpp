@@ -106,6 +106,8 @@ class application {
   loop_timer housekeeping_timer_;
   loop_timer watchdog_timer_;
   loop_timer shutdown_timer_;
+  /// SIGTERM + mqtt.shutdown_timeout: the flush and the DISCONNECT both end by then.
+  loop_clock::time_point shutdown_deadline_{};
   loop_timer status_timer_;
 
   encoding::topic_set topics_;

@@ -14,7 +14,8 @@
 #include "tests/support/agent_harness.hpp"
 #include "tests/support/json_text.hpp"
 #include "tests/support/mosquitto_broker.hpp"
-#include "tests/support/tcp_port.hpp"
+#include "tests/support/mqtt_fault_relay.hpp"
+#include "tests/support/plant_stack.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -47,42 +48,11 @@ std::vector<fs::path> segments(const std::string& state_dir) {
   return found;
 }
 
-// True when an online status published after the first `skip` status lines
-// reports an empty backlog: the agent has delivered everything. Older lines
-// (from before an outage) and Last Wills (which carry no backlog) do not count.
-bool drained_after(const watch_process& watch, std::size_t skip) {
-  auto statuses = watch.of_kind("status");
-  if (statuses.size() <= skip) return false;
-  const std::string& last = statuses.back();
-  if (json_string(last, "state") != "online") return false;
-  auto at = last.find("\"backlog\":{");
-  return at != std::string::npos && json_integer(last.substr(at), "messages") == 0;
-}
-
-// Stops the agent cleanly, then the watch, and returns the watch's audit line.
-std::string finish_and_audit(agent_process& agent, watch_process& watch, const std::string& agent_id) {
-  auto stopped = agent.process().terminate_and_wait(20s);
-  EXPECT_TRUE(stopped.success()) << stopped.describe() << agent.log();
-  EXPECT_TRUE(wait_until(
-      [&] {
-        auto statuses = watch.of_kind("status");
-        return !statuses.empty() && json_string(statuses.back(), "state") == "offline";
-      },
-      20s));
-  watch.process().signal(SIGINT);
-  watch.process().wait(10s);
-  return watch.audit_line(agent_id);
-}
-
 TEST(durability, kill_9_at_random_moments_loses_nothing) {
-  temp_dir dir("kill9");
-  mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-kill9",
-                                         "--duration", "600s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-kill9", "plant/v1/#"), 10s) << broker.log_text();
-  std::string config = agent_config_text("gw-k", "site-k", dir.file("state"), broker.url(),
+  plant_stack stack("kill9");
+  ASSERT_TRUE(stack.start());
+  temp_dir& dir = stack.dir();
+  std::string config = agent_config_text("gw-k", "site-k", stack.state_dir(), stack.broker().url(),
                                          "publish_interval = \"50ms\"\nmax_batch = 200\n", busy_simulator);
   std::mt19937 random(20261122);
   std::uniform_int_distribution<int> kill_after_ms(50, 1500);
@@ -95,57 +65,30 @@ TEST(durability, kill_9_at_random_moments_loses_nothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms(random)));
     agent.process().kill9();
   }
-  std::size_t statuses_before = watch.of_kind("status").size();
+  std::size_t mark = stack.status_mark();
   agent_process last(dir, "agent-last", config);
   ASSERT_TRUE(last.start());
   ASSERT_TRUE(last.wait_for_log("connected to", 10s));
-  PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 60s) << last.log();
-  std::string audit = finish_and_audit(last, watch, "gw-k");
-  ASSERT_FALSE(audit.empty()) << watch.errors();
+  PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 60s) << last.log();
+  std::string audit = stack.finish_and_audit(last, "gw-k");
+  ASSERT_FALSE(audit.empty()) << stack.watch().errors();
   EXPECT_EQ(json_integer(audit, "gaps"), 0) << audit;
   EXPECT_GT(json_integer(audit, "unique").value_or(0), 20 * 5) << audit;
   // Every restart continued the sequence rather than starting again at 1.
   EXPECT_EQ(json_integer(audit, "first_seq"), 1) << audit;
 }
 
-// The agent's uplink: a TCP relay to the broker that the test can cut and
-// restore, so only the agent loses the broker while plant-watch stays connected
-// and measures what the agent sends, when it sends it.
-class uplink_relay {
- public:
-  uplink_relay(const temp_dir& dir, std::uint16_t broker_port) : dir_(dir), broker_port_(broker_port), port_(free_tcp_port()) {}
-  testing::AssertionResult up() {
-    process_spec spec;
-    spec.argv = {"socat", "TCP-LISTEN:" + std::to_string(port_) + ",bind=127.0.0.1,reuseaddr,fork",
-                 "TCP:127.0.0.1:" + std::to_string(broker_port_)};
-    spec.output_dir = dir_.path();
-    spec.name = "uplink";
-    auto started = process_.start(spec);
-    if (!started) return started;
-    if (wait_until([&] { return tcp_port_accepts(port_); }, 10s)) return testing::AssertionSuccess();
-    return testing::AssertionFailure() << "socat relay never listened on " << port_;
-  }
-  /// Cuts every relayed connection at once (socat forks one child per connection, all in its group).
-  void down() { process_.kill9(); }
-  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  const temp_dir& dir_;
-  std::uint16_t broker_port_;
-  std::uint16_t port_;
-  child_process process_;
-};
-
 TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
-  temp_dir dir("outage");
-  mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
-  uplink_relay uplink(dir, broker.port());
-  ASSERT_TRUE(uplink.up());
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--client-id", "outage-watch", "--duration", "300s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("outage-watch", "plant/v1/#"), 10s) << broker.log_text();
-  std::string state = dir.file("state");
+  // Only the agent loses the broker (its uplink relay closes), while plant-watch
+  // stays connected and measures what the agent sends, when it sends it.
+  plant_stack stack("outage");
+  ASSERT_TRUE(stack.start());
+  temp_dir& dir = stack.dir();
+  watch_process& watch = stack.watch();
+  mqtt_fault_relay uplink(stack.broker().port());
+  // A slow uplink (about 256 KiB/s), so the drain lasts seconds and live data must share it.
+  uplink.limit_uplink(256 * 1024);
+  std::string state = stack.state_dir();
   agent_process agent(dir, "agent",
                       agent_config_text("gw-o", "site-o", state, uplink.url(),
                                         "publish_interval = \"50ms\"\nmax_batch = 100\nmax_inflight = 16\n",
@@ -153,13 +96,13 @@ TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
   ASSERT_TRUE(agent.start());
   PLANT_ASSERT_EVENTUALLY(watch.of_kind("telemetry").size() >= 5, 20s) << agent.log();
 
-  uplink.down();
+  uplink.close();
   ASSERT_TRUE(agent.wait_for_log("cannot reach", 10s));
   // Wait for a real backlog on disk: a few hundred KiB of sealed messages.
   PLANT_ASSERT_EVENTUALLY(spool_bytes(state) > 400 * 1024, 60s) << agent.log();
-  std::size_t statuses_before = watch.of_kind("status").size();
-  ASSERT_TRUE(uplink.up());
-  PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 120s) << agent.log();
+  std::size_t mark = stack.status_mark();
+  uplink.open();
+  PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 120s) << agent.log();
 
   // Live messages (sealed after the reconnect) went out during the drain, so
   // some arrived before the last replayed one did.
@@ -177,7 +120,7 @@ TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
   ASSERT_TRUE(seen_replayed) << "the outage backlog must be marked replayed";
   EXPECT_LT(first_live_after_outage, last_replayed) << "live data must not wait for the whole backlog";
 
-  std::string audit = finish_and_audit(agent, watch, "gw-o");
+  std::string audit = stack.finish_and_audit(agent, "gw-o");
   ASSERT_FALSE(audit.empty());
   EXPECT_EQ(json_integer(audit, "gaps"), 0) << audit;
   EXPECT_GT(json_integer(audit, "replayed").value_or(0), 20) << audit;
@@ -206,18 +149,15 @@ std::string name_of(damage d) {
 class damaged_spool : public ::testing::TestWithParam<damage> {};
 
 TEST_P(damaged_spool, the_agent_starts_and_delivers_every_intact_record) {
-  temp_dir dir("damage-" + name_of(GetParam()));
-  mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
-  std::string state = dir.file("state");
+  plant_stack stack("damage-" + name_of(GetParam()));
+  ASSERT_TRUE(stack.start());
+  temp_dir& dir = stack.dir();
+  mosquitto_broker& broker = stack.broker();
+  std::string state = stack.state_dir();
   std::string config = agent_config_text("gw-d", "site-d", state, broker.url(),
                                          "publish_interval = \"50ms\"\nmax_batch = 100\n",
                                          busy_simulator + "\n[spool]\nsegment_bytes = \"64KiB\"\n");
   // 1. A spool full of unacknowledged messages: the broker is down while the agent runs.
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-damage",
-                                         "--duration", "300s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-damage", "plant/v1/#"), 10s) << broker.log_text();
   ASSERT_TRUE(broker.stop());
   {
     agent_process filler(dir, "filler", config);
@@ -267,13 +207,13 @@ TEST_P(damaged_spool, the_agent_starts_and_delivers_every_intact_record) {
   }
   // 3. Start with the broker up: the agent must start and deliver what is intact.
   ASSERT_TRUE(broker.start());
-  std::size_t statuses_before = watch.of_kind("status").size();
+  std::size_t mark = stack.status_mark();
   agent_process agent(dir, "agent", config);
   ASSERT_TRUE(agent.start());
   ASSERT_TRUE(agent.wait_for_log("connected to", 15s));
-  PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 60s) << agent.log();
-  std::string audit = finish_and_audit(agent, watch, "gw-d");
-  ASSERT_FALSE(audit.empty()) << watch.errors();
+  PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 60s) << agent.log();
+  std::string audit = stack.finish_and_audit(agent, "gw-d");
+  ASSERT_FALSE(audit.empty()) << stack.watch().errors();
   EXPECT_EQ(json_integer(audit, "gaps"), json_integer(audit, "reported_corrupted")) << audit << agent.log();
   if (GetParam() == damage::truncate_tail || GetParam() == damage::flip_bytes_mid_segment) {
     EXPECT_GT(json_integer(audit, "reported_corrupted").value_or(0), 0) << audit << agent.log();
@@ -290,14 +230,12 @@ INSTANTIATE_TEST_SUITE_P(all, damaged_spool,
                          [](const auto& info) { return name_of(info.param); });
 
 TEST(durability, a_bounded_spool_stays_bounded_and_reports_exactly_what_it_dropped) {
-  temp_dir dir("bounded");
-  mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--audit", "--persistent", "--client-id", "audit-bounded",
-                                         "--duration", "300s"}));
-  PLANT_ASSERT_EVENTUALLY(broker.has_subscription("audit-bounded", "plant/v1/#"), 10s) << broker.log_text();
-  std::string state = dir.file("state");
+  plant_stack stack("bounded");
+  ASSERT_TRUE(stack.start());
+  temp_dir& dir = stack.dir();
+  mosquitto_broker& broker = stack.broker();
+  watch_process& watch = stack.watch();
+  std::string state = stack.state_dir();
   const std::uint64_t max_bytes = 256 * 1024, segment_bytes = 32 * 1024;
   agent_process agent(dir, "agent",
                       agent_config_text("gw-b", "site-b", state, broker.url(),
@@ -321,10 +259,10 @@ TEST(durability, a_bounded_spool_stays_bounded_and_reports_exactly_what_it_dropp
     std::this_thread::sleep_for(20ms);  // sampling the directory over a second, not waiting for anything
   }
   EXPECT_LE(largest, max_bytes + segment_bytes) << "spool directory over its bound";
-  std::size_t statuses_before = watch.of_kind("status").size();
+  std::size_t mark = stack.status_mark();
   ASSERT_TRUE(broker.start());
-  PLANT_ASSERT_EVENTUALLY(drained_after(watch, statuses_before), 60s) << agent.log();
-  std::string audit = finish_and_audit(agent, watch, "gw-b");
+  PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 60s) << agent.log();
+  std::string audit = stack.finish_and_audit(agent, "gw-b");
   ASSERT_FALSE(audit.empty());
   EXPECT_GT(json_integer(audit, "reported_dropped").value_or(0), 0) << audit;
   EXPECT_EQ(json_integer(audit, "gaps"), json_integer(audit, "reported_dropped")) << audit;

@@ -85,6 +85,7 @@ std::string mosquitto_broker::config_text() const {
   // `subscribe` lets tests wait until a client's subscription is in place
   // (has_subscription) instead of guessing, since clients do not say so on stdout.
   conf << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n";
+  if (std::getenv("PLANT_BROKER_DEBUG")) conf << "log_type debug\n";
   conf << "log_timestamp_format %Y-%m-%dT%H:%M:%S\n";
   conf << "connection_messages true\n";
   for (const auto& line : options_.extra_config) conf << line << "\n";
@@ -193,5 +194,7 @@ exit_status mosquitto_broker::kill9() { return process_.kill9(); }
 bool mosquitto_broker::suspend() { return process_.signal(SIGSTOP); }
 
 bool mosquitto_broker::resume() { return process_.signal(SIGCONT); }
+
+bool mosquitto_broker::reload() { return process_.signal(SIGHUP); }
 
 }  // namespace plant::test

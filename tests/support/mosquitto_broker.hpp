@@ -83,6 +83,8 @@ class mosquitto_broker {
   bool suspend();
   /// SIGCONT after suspend().
   bool resume();
+  /// SIGHUP: mosquitto reloads its config, password file and ACL file.
+  bool reload();
   /// True while the broker process runs.
   bool running();
 
