@@ -35,6 +35,8 @@ struct agent_stats {
   bool connected = false;                 ///< connected to the broker now
   std::string broker_error;               ///< why the last connect failed or the connection dropped
   std::uint64_t reconnects = 0;           ///< broker reconnects since start
+  std::string protocol;                   ///< MQTT version of the current (or last) connection: "5" or "3.1.1"
+  std::string broker_refusal;             ///< why the broker refuses messages now (MQTT 5), "" when it does not
 
   std::uint64_t samples_in = 0;           ///< samples accepted from all sources
   std::uint64_t last_seq = 0;             ///< highest seq handed out so far

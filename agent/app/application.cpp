@@ -84,6 +84,9 @@ void application::start_transport() {
   events.delivered = [this](std::uint64_t tag) {
     if (tag != 0 && outbox_) outbox_->on_delivered(tag);  // tag 0: status messages
   };
+  events.refused = [this](std::uint64_t tag, const transport::publish_refusal& refusal) {
+    if (outbox_) outbox_->on_refused(tag, refusal);
+  };
   std::string password;
   try {
     password = read_password(config_);
@@ -143,6 +146,8 @@ agent_stats application::collect_stats() const {
 
   s.broker_url = publisher_->url();
   s.connected = publisher_->connected();
+  s.protocol = mqtt_link::to_string(publisher_->limits().version);
+  s.broker_refusal = outbox_->last_refusal();
   s.broker_error = publisher_->last_error();
   s.reconnects = publisher_->reconnects();
 
@@ -168,7 +173,10 @@ agent_stats application::collect_stats() const {
   s.dropped_ranges = outbox_->dropped().ranges();
   s.corrupted = outbox_->corrupted().count();
   s.corrupted_ranges = outbox_->corrupted().ranges();
-  s.last_error = !store.healthy ? store.last_error : !store_problem_.empty() ? store_problem_ : publisher_->last_error();
+  s.last_error = !store.healthy                ? store.last_error
+                 : !store_problem_.empty()       ? store_problem_
+                 : !s.broker_refusal.empty()     ? "the broker refuses messages: " + s.broker_refusal
+                                                 : publisher_->last_error();
 
   for (const auto& source : sources_) s.sources.push_back(source->stats());
   s.log_suppressed = log::suppressed_total();
@@ -181,10 +189,11 @@ void application::publish_status(encoding::status_reason reason) {
   const auto state = shutting_down_ ? encoding::agent_state::offline : encoding::agent_state::online;
   bool trimmed = false;
   std::string payload = encoding::encode_status(identity_of(config_), collect_stats(), state, reason, wall_clock_ms(),
-                                                config_.mqtt.max_message_bytes, &trimmed);
+                                                outbox_->max_message_bytes(), &trimmed);
   if (trimmed) {
     log_.limited(log::level::warn, "status-trimmed",
-                 "the status message would pass mqtt.max_message_bytes; sent without the materials picture");
+                 "the status message would pass the message size limit (mqtt.max_message_bytes or the broker's); "
+                 "sent without the materials picture");
   }
   outbox_->publish_status(topics_.status, std::move(payload));
 }
@@ -211,6 +220,9 @@ void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
 }
 
 void application::on_connected() {
+  // The broker's own limits for this connection, before anything is sent on it.
+  const transport::broker_limits& limits = publisher_->limits();
+  outbox_->set_broker_limits(limits.receive_maximum, payload_limit_for(limits.maximum_packet_size, topics_));
   publish_status(encoding::status_reason::birth);
   outbox_->on_connected();
 }
@@ -281,7 +293,8 @@ void application::begin_shutdown() {
   pipeline_->stop();
   heartbeat_timer_.cancel();
   status_timer_.cancel();
-  wait_for_flush(steady_now() + config_.mqtt.shutdown_timeout);
+  shutdown_deadline_ = steady_now() + config_.mqtt.shutdown_timeout;
+  wait_for_flush(shutdown_deadline_);
 }
 
 void application::wait_for_flush(loop_clock::time_point deadline) {
@@ -310,7 +323,10 @@ void application::finish_shutdown() {
     log_.info("every message was acknowledged");
   }
   publish_status(encoding::status_reason::shutdown);
-  publisher_->stop(std::chrono::milliseconds(1000));
+  // What is left of shutdown_timeout, with a floor so the offline status and the
+  // DISCONNECT get a moment on a healthy link even when the flush used it all.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_deadline_ - steady_now());
+  publisher_->stop(std::clamp(left, std::chrono::milliseconds(100), std::chrono::milliseconds(1000)));
   outbox_->flush_store();
   housekeeping_timer_.cancel();
   watchdog_timer_.cancel();

@@ -74,7 +74,18 @@ transport::mqtt_options mqtt_settings(const config::agent_config& c, const std::
   options.reconnect_min_delay = c.mqtt.reconnect_min_delay;
   options.reconnect_max_delay = c.mqtt.reconnect_max_delay;
   options.window = static_cast<int>(c.mqtt.max_inflight);
+  options.protocol = c.mqtt.protocol;
   return options;
+}
+
+std::size_t payload_limit_for(std::uint32_t maximum_packet_size, const encoding::topic_set& topics) {
+  if (maximum_packet_size == 0) return 0;
+  const std::size_t topic = std::max({topics.telemetry.size(), topics.alerts.size(), topics.status.size()});
+  // PUBLISH: fixed header (1 + up to 4 length bytes), topic (2 + its bytes),
+  // packet id (2), MQTT 5 property length (up to 4, no properties sent).
+  const std::size_t overhead = 1 + 4 + 2 + topic + 2 + 4;
+  // A broker limit below the overhead leaves room for nothing; 1 byte keeps "a limit" distinct from "none".
+  return maximum_packet_size > overhead ? maximum_packet_size - overhead : 1;
 }
 
 transport::outbox_options outbox_settings(const config::agent_config& c) {
@@ -86,6 +97,8 @@ transport::outbox_options outbox_settings(const config::agent_config& c) {
   box.sync = c.spool.sync;
   box.sync_interval = c.spool.sync_interval;
   box.max_message_bytes = c.mqtt.max_message_bytes;
+  box.refusal_min_delay = c.mqtt.reconnect_min_delay;
+  box.refusal_max_delay = c.mqtt.reconnect_max_delay;
   return box;
 }
 

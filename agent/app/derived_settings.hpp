@@ -2,6 +2,7 @@
 /// The components' settings as the config implies them: written once, used at
 /// start-up and again at every reload, so the two cannot drift apart.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "agent/app/telemetry_pipeline.hpp"
@@ -32,6 +33,10 @@ transport::outbox_options outbox_settings(const config::agent_config& c);
 
 /// How samples are cut into messages.
 batching batching_settings(const config::agent_config& c);
+
+/// The largest payload that fits a broker's Maximum Packet Size on the longest of
+/// `topics` (0 = no limit stated, so none here either).
+std::size_t payload_limit_for(std::uint32_t maximum_packet_size, const encoding::topic_set& topics);
 
 /// The first line of mqtt.password_file ("" when none); throws std::runtime_error naming the file.
 std::string read_password(const config::agent_config& c);

@@ -149,6 +149,7 @@ health_verdict decide_health(const agent_stats& s) {
     problems.push_back("not connected to " + s.broker_url +
                        (s.broker_error.empty() ? std::string(" (connecting)") : ": " + s.broker_error));
   }
+  if (!s.broker_refusal.empty()) problems.push_back("the broker refuses messages: " + s.broker_refusal);
   if (s.spool_enabled && !s.spool_healthy) problems.push_back(spool_reason(s));
   if (s.backlog_oldest_age_ms && *s.backlog_oldest_age_ms > s.max_backlog_age.count()) {
     problems.push_back("backlog oldest message " + describe_age(*s.backlog_oldest_age_ms, s.max_backlog_age));
@@ -231,6 +232,12 @@ std::string render_metrics(const agent_stats& s) {
              flag(s.connected));
   out.single("plant_agent_broker_reconnects_total", "counter", "Reconnects to the broker after the first connect.",
              s.reconnects);
+  out.single("plant_agent_broker_protocol_level", "gauge",
+             "MQTT protocol level of the current (or last) connection: 4 = 3.1.1, 5 = MQTT 5.",
+             std::uint64_t{s.protocol == "5" ? 5u : 4u});
+  out.single("plant_agent_broker_refusals_total", "counter",
+             "Publishes the broker refused with an MQTT 5 reason code (held and resent, or dropped when final).",
+             s.messages.broker_refusals);
   out.single("plant_agent_log_lines_suppressed_total", "counter", "Repeated log lines suppressed by rate limiting.",
              s.log_suppressed);
   out.single("plant_agent_http_requests_total", "counter", "Requests answered by this endpoint.", s.http.requests);

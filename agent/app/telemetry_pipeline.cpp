@@ -24,7 +24,9 @@ void telemetry_pipeline::set_batching(batching limits) {
 
 void telemetry_pipeline::accept(std::vector<sample>& samples, const std::string& source_name) {
   samples_in_ += samples.size();
-  const std::size_t byte_limit = limits_.max_message_bytes - replay_marker_bytes;
+  // The outbox knows the broker's limit too (MQTT 5 Maximum Packet Size), which may be lower.
+  const std::size_t byte_limit =
+      std::max<std::size_t>(1, std::min(limits_.max_message_bytes, outbox_.max_message_bytes()) - replay_marker_bytes);
   for (const auto& s : samples) {
     if (observer_) observer_(s, source_name);
     if (!batcher_.empty() && batcher_.bytes_bound() + batcher_.cost_of(s, source_name) > byte_limit) seal_batch();

@@ -17,6 +17,8 @@ using millis = std::chrono::milliseconds;
 
 enum class log_level { debug, info, warn, error };
 enum class sync_mode { always, batch, never };
+/// mqtt.protocol, in the order of its choices.
+enum class mqtt_protocol { automatic, v5, v3_1_1 };
 
 struct agent_section {
   std::string id;                       ///< agent.id, required
@@ -30,6 +32,7 @@ struct mqtt_section {
   std::string url = "tcp://localhost:1883";   ///< tcp://host:port or ssl://host:port
   std::string client_id;                      ///< empty: "plant-agent-<site>-<id>"
   int qos = 1;
+  mqtt_protocol protocol = mqtt_protocol::automatic;
   std::string username;
   std::string password_file;
   std::string ca_file;

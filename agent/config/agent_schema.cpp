@@ -46,6 +46,24 @@ void check_spool(table_value& values, diagnostic_sink& sink) {
                  format_size(max_bytes.bytes) + ")");
 }
 
+// [mqtt]: the shared connection checks, plus the one hazard of QoS 2 under 3.1.1.
+void check_agent_mqtt(table_value& values, diagnostic_sink& sink) {
+  check_mqtt_connection(values, sink);
+  const key_value& protocol = values.get("protocol");
+  const key_value& qos = values.get("qos");
+  const key_value& inflight = values.get("max_inflight");
+  // Mosquitto's default max_inflight_messages: the QoS 2 messages a client may have unreleased.
+  constexpr std::int64_t common_broker_quota = 20;
+  if (protocol.has && protocol.text == "3.1.1" && qos.has && qos.integer == 2 && inflight.has &&
+      inflight.integer > common_broker_quota) {
+    sink.warning(where_written(inflight, values), path_of(values, "max_inflight"),
+                 std::to_string(inflight.integer) +
+                     " with qos = 2 over MQTT 3.1.1: a broker that allows fewer unreleased QoS 2 messages (Mosquitto's "
+                     "max_inflight_messages, 20 by default) drops the rest while acknowledging them; use protocol = "
+                     "\"5\" (the broker then says its limit) or max_inflight = 20 or less");
+  }
+}
+
 // The whole file: unique source names across kinds, unique line ids and materials,
 // kinds compiled out of this build, and a warning when nothing is configured.
 void check_root(table_value& values, diagnostic_sink& sink) {
@@ -120,7 +138,7 @@ agent_sections::agent_sections() {
 
   mqtt.name = "mqtt";
   mqtt.help = "The MQTT broker the agent publishes to.";
-  mqtt.check = check_mqtt_connection;
+  mqtt.check = check_agent_mqtt;
   mqtt.keys = {
       make_key("url", vt::string).def(quoted("tcp://localhost:1883")).checked(check_mqtt_url)
           .describe("\"tcp://host[:port]\" (port 1883) or \"ssl://host[:port]\" (port 8883).")
@@ -130,6 +148,10 @@ agent_sections::agent_sections() {
           .on_reload_reconnect(),
       make_key("qos", vt::integer).def("1").range("0", "2")
           .describe("QoS of telemetry messages.").stored(store<&mqtt_section::qos>),
+      make_key("protocol", vt::choice).def(quoted("auto")).one_of({"auto", "5", "3.1.1"})
+          .describe("MQTT version: 5 makes the broker say when it drops a message (ACL, size, quota) and "
+                    "what it accepts; \"auto\" = 5, or 3.1.1 when the broker refuses 5.")
+          .stored(store<&mqtt_section::protocol>).on_reload_reconnect(),
       make_key("username", vt::string).def(quoted("")).describe("\"\" = connect without a user name.")
           .stored(store<&mqtt_section::username>).on_reload_reconnect(),
       make_key("password_file", vt::path).def(quoted(""))

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/transport/publish_refusal.hpp"
+
 namespace plant::transport {
 
 /// What happened to one publish.
@@ -24,6 +26,9 @@ struct publisher_events {
   std::function<void(const std::string& reason)> connection_lost;
   /// The broker acknowledged the message published with `tag` (PUBACK for QoS 1).
   std::function<void(std::uint64_t tag)> delivered;
+  /// The broker refused the message published with `tag` (MQTT 5 only: a PUBACK or PUBREC
+  /// with a reason code of 0x80 or more). The connection stays up.
+  std::function<void(std::uint64_t tag, const publish_refusal& refusal)> refused;
 };
 
 class message_publisher {

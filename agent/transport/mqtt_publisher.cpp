@@ -22,8 +22,9 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
     // The context carries the connect attempt or the publish id: a number, not a pointer.
     auto context = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
     if (kind_ == kind::connect) {
-      boost::asio::post(owner_.io_, [alive, owner, context] {
-        if (alive.lock()) owner->on_connect_success(context);
+      broker_limits limits = limits_of(tok);
+      boost::asio::post(owner_.io_, [alive, owner, context, limits] {
+        if (alive.lock()) owner->on_connect_success(context, limits);
       });
     } else {
       boost::asio::post(owner_.io_, [alive, owner, context] {
@@ -33,17 +34,45 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
   }
 
   void on_failure(const mqtt::token& tok) override {
-    if (kind_ != kind::connect) return;  // a failed publish is resent after the reconnect that follows
     std::weak_ptr<bool> alive = alive_;
     auto* owner = &owner_;
-    auto attempt = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
-    int code = tok.get_return_code();
-    boost::asio::post(owner_.io_, [alive, owner, attempt, code] {
-      if (alive.lock()) owner->on_connect_failure(attempt, code);
+    auto context = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
+    const int code = tok.get_return_code();
+    // Under 3.1.1 Paho reports MQTTPP_V3_CODE here; only MQTT 5 carries a real reason.
+    const int reason = tok.get_reason_code() == mqtt::ReasonCode::MQTTPP_V3_CODE ? 0 : tok.get_reason_code();
+    if (kind_ == kind::connect) {
+      boost::asio::post(owner_.io_, [alive, owner, context, code, reason] {
+        if (alive.lock()) owner->on_connect_failure(context, code, reason);
+      });
+      return;
+    }
+    // A publish that failed without a broker's reason died with its connection:
+    // it is resent after the reconnect that follows.
+    if (reason < 0x80) return;
+    boost::asio::post(owner_.io_, [alive, owner, context, reason] {
+      if (alive.lock()) owner->on_publish_refused(context, reason);
     });
   }
 
  private:
+  // Runs on Paho's thread inside the callback, where the token is complete.
+  static broker_limits limits_of(const mqtt::token& tok) {
+    broker_limits limits;
+    try {
+      const mqtt::connect_response response = tok.get_connect_response();
+      if (response.get_mqtt_version() < MQTTVERSION_5) return limits;
+      limits.version = mqtt_link::protocol_version::v5;
+      const mqtt::properties& props = response.get_properties();
+      if (props.contains(mqtt::property::RECEIVE_MAXIMUM))
+        limits.receive_maximum = mqtt::get<std::uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
+      if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE))
+        limits.maximum_packet_size = mqtt::get<std::uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
+    } catch (const std::exception&) {
+      // No connect response to read: nothing is known about the broker's limits.
+    }
+    return limits;
+  }
+
   mqtt_publisher& owner_;
   kind kind_;
   std::weak_ptr<bool> alive_;
@@ -60,13 +89,16 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
                std::hash<std::string>{}(options_.connection.client_id) ^
                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
       alive_(std::make_shared<bool>(true)) {
+  version_ = options_.protocol == config::mqtt_protocol::v3_1_1 ? mqtt_link::protocol_version::v3_1_1
+                                                                : mqtt_link::protocol_version::v5;
   connect_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::connect);
   publish_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::publish);
   create_client();
 }
 
 void mqtt_publisher::create_client() {
-  mqtt::create_options create(MQTTVERSION_3_1_1);
+  // The client is made for one protocol version; a fallback makes a new one.
+  mqtt::create_options create(static_cast<int>(version_));
   // No Paho persistence: the agent's spool owns durability (TOOLCHAIN trap 2).
   client_ = std::make_unique<mqtt::async_client>(options_.connection.url, options_.connection.client_id, create, nullptr);
   std::weak_ptr<bool> alive = alive_;
@@ -105,6 +137,7 @@ void mqtt_publisher::connect_now() {
   // max_inflight (TOOLCHAIN trap 1), so keep it strictly above our window.
   settings.max_inflight = std::min(65535, options_.window * 2 + 8);
   settings.clean_session = true;  // in-flight messages are resent from the store, not by Paho
+  settings.version = version_;
   connecting_ = true;
   std::uint32_t attempt = ++connect_attempt_;
   log_.debug("connecting to " + options_.connection.url + " (attempt " + std::to_string(attempt) + ")");
@@ -149,8 +182,9 @@ void mqtt_publisher::abandon_client(const std::string&) {
   create_client();
 }
 
-void mqtt_publisher::on_connect_success(std::uint32_t attempt) {
+void mqtt_publisher::on_connect_success(std::uint32_t attempt, broker_limits limits) {
   if (attempt != connect_attempt_) return;  // from an abandoned attempt
+  limits_ = limits;
   connect_deadline_.cancel();
   connecting_ = false;
   connected_ = true;
@@ -160,20 +194,45 @@ void mqtt_publisher::on_connect_success(std::uint32_t attempt) {
   backoff_.reset();
   in_flight_.clear();
   lost_handled_ = false;
-  log_.info("connected to " + options_.connection.url);
+  std::string said = std::string(" (MQTT ") + mqtt_link::to_string(limits_.version);
+  if (limits_.receive_maximum < 65535) said += ", receive maximum " + std::to_string(limits_.receive_maximum);
+  if (limits_.maximum_packet_size > 0) said += ", maximum packet size " + std::to_string(limits_.maximum_packet_size);
+  log_.info("connected to " + options_.connection.url + said + ")");
   if (events_.connected) events_.connected();
 }
 
-void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code) {
+void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code, int reason_code) {
   if (attempt != connect_attempt_) return;
   connect_deadline_.cancel();
   connecting_ = false;
+  // Paho reports an MQTT 5 CONNACK refusal as the return code itself.
+  if (reason_code < 0x80 && code >= 0x80) reason_code = code;
+  if (fall_back_to_3_1_1(code, reason_code)) {
+    connect_now();
+    return;
+  }
   // No network probe here: it could block the event loop for seconds.
-  std::string reason = code == -1 && mqtt_link::uses_tls(options_.connection.url)
+  std::string reason = reason_code >= 0x80 ? "broker refused the connection: " +
+                                                 mqtt_link::describe_reason_code(reason_code, mqtt_link::reason_context::connect)
+                       : code == -1 && mqtt_link::uses_tls(options_.connection.url)
                            ? mqtt_link::tls_failure_hint(!options_.connection.ca_file.empty(),
                                                          !options_.connection.cert_file.empty())
                            : mqtt_link::describe_return_code(code);
   schedule_reconnect(reason);
+}
+
+bool mqtt_publisher::fall_back_to_3_1_1(int code, int reason_code) {
+  if (options_.protocol != config::mqtt_protocol::automatic || version_ != mqtt_link::protocol_version::v5) return false;
+  // A 3.1.1 broker answers a version it does not speak with CONNACK code 1
+  // (MQTT-3.1.2-2); an MQTT 5 one that is configured without 5 says 0x84.
+  if (code != 1 && reason_code != 1 && reason_code != 0x84) return false;
+  version_ = mqtt_link::protocol_version::v3_1_1;
+  log_.warn("the broker at " + options_.connection.url +
+            " refused MQTT 5; using 3.1.1 until the next restart or reload. Under 3.1.1 a broker that "
+            "drops a message (ACL, message_size_limit, quota) still acknowledges it: keep mqtt.max_message_bytes "
+            "below its message_size_limit and its ACL open for this agent's topics");
+  abandon_client("falling back to MQTT 3.1.1");
+  return true;
 }
 
 void mqtt_publisher::on_connection_lost(const std::string& cause) {
@@ -199,8 +258,10 @@ void mqtt_publisher::reconfigure(mqtt_options options) {
   } catch (const std::exception&) {
     // The new client replaces it either way.
   }
-  abandon_client("reconfigured");
   options_ = std::move(options);
+  version_ = options_.protocol == config::mqtt_protocol::v3_1_1 ? mqtt_link::protocol_version::v3_1_1
+                                                                : mqtt_link::protocol_version::v5;
+  abandon_client("reconfigured");
   backoff_ = backoff(options_.reconnect_min_delay, options_.reconnect_max_delay,
                      std::hash<std::string>{}(options_.connection.client_id));
   reconnect_timer_.cancel();
@@ -274,6 +335,14 @@ void mqtt_publisher::on_delivery(std::uint32_t publish_id) {
   if (events_.delivered) events_.delivered(tag);
 }
 
+void mqtt_publisher::on_publish_refused(std::uint32_t publish_id, int reason_code) {
+  auto found = in_flight_.find(publish_id);
+  if (found == in_flight_.end()) return;  // from a connection that has since dropped
+  std::uint64_t tag = found->second;
+  in_flight_.erase(found);
+  if (tag != 0 && events_.refused) events_.refused(tag, refusal_for(reason_code));
+}
+
 void mqtt_publisher::stop(std::chrono::milliseconds timeout) {
   stopping_ = true;
   reconnect_timer_.cancel();
@@ -282,7 +351,7 @@ void mqtt_publisher::stop(std::chrono::milliseconds timeout) {
   try {
     // A clean DISCONNECT: the broker discards the Last Will, so the retained
     // status stays whatever we published last (the offline shutdown status).
-    client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::milliseconds(500));
+    client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
   } catch (const mqtt::exception& e) {
     log_.warn(std::string("disconnect: ") + mqtt_link::describe_return_code(e.get_return_code()));
   }

@@ -16,8 +16,9 @@
 #include "common/core/backoff.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/log.hpp"
-#include "common/mqtt/connection_settings.hpp"
+#include "agent/config/agent_config.hpp"
 #include "agent/transport/message_publisher.hpp"
+#include "common/mqtt/connection_settings.hpp"
 
 namespace mqtt {
 class async_client;
@@ -25,8 +26,20 @@ class async_client;
 
 namespace plant::transport {
 
+/// What the broker said about itself when the connection was made. MQTT 5
+/// brokers state limits in their CONNACK; under 3.1.1 nothing is known.
+struct broker_limits {
+  mqtt_link::protocol_version version = mqtt_link::protocol_version::v3_1_1;
+  /// QoS 1 and 2 publishes it accepts unacknowledged at once (Receive Maximum).
+  std::uint32_t receive_maximum = 65535;
+  /// The largest packet it accepts (Maximum Packet Size); 0 = not stated.
+  std::uint32_t maximum_packet_size = 0;
+};
+
 struct mqtt_options {
   mqtt_link::connection_settings connection;  ///< url, credentials, TLS, keepalive, Last Will
+  /// Which version to speak; `automatic` starts with 5 and keeps to 3.1.1 once a broker refuses 5.
+  config::mqtt_protocol protocol = config::mqtt_protocol::automatic;
   std::chrono::milliseconds reconnect_min_delay{1000};
   std::chrono::milliseconds reconnect_max_delay{60000};
   int window = 64;                 ///< the agent's in-flight window; Paho's max_inflight is set above it
@@ -51,6 +64,8 @@ class mqtt_publisher final : public message_publisher {
   /// Why the last connect attempt or the connection failed; empty when connected.
   const std::string& last_error() const { return last_error_; }
   const std::string& url() const { return options_.connection.url; }
+  /// The current (or last) connection's broker limits.
+  const broker_limits& limits() const { return limits_; }
   /// New settings (a reload): the connection is closed and made again with them.
   void reconfigure(mqtt_options options);
 
@@ -58,13 +73,16 @@ class mqtt_publisher final : public message_publisher {
   class paho_listener;
   void connect_now();
   void create_client();
-  void on_connect_success(std::uint32_t attempt);
-  void on_connect_failure(std::uint32_t attempt, int code);
+  void on_connect_success(std::uint32_t attempt, broker_limits limits);
+  void on_connect_failure(std::uint32_t attempt, int code, int reason_code);
+  /// True (and switched to 3.1.1) when `automatic` meets a broker that refuses MQTT 5.
+  bool fall_back_to_3_1_1(int code, int reason_code);
   void on_connect_deadline(std::uint32_t attempt);
   void on_connection_lost(const std::string& cause);
   void abandon_client(const std::string& why);
   void lose_connection(const std::string& reason);
   void on_delivery(std::uint32_t publish_id);
+  void on_publish_refused(std::uint32_t publish_id, int reason_code);
   void schedule_reconnect(const std::string& reason);
 
   boost::asio::io_context& io_;
@@ -91,6 +109,8 @@ class mqtt_publisher final : public message_publisher {
   bool ever_connected_ = false;
   bool lost_handled_ = false;  ///< this connection's loss was reported (by Paho or by a failed publish)
   std::uint64_t reconnects_ = 0;
+  mqtt_link::protocol_version version_ = mqtt_link::protocol_version::v5;  ///< spoken by the current client
+  broker_limits limits_;
   std::string last_error_;
   // Publishes in flight on the current connection: publish id -> caller's tag.
   // Cleared when the connection drops, so late callbacks for an old connection

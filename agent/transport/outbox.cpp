@@ -21,12 +21,20 @@ std::string_view to_string(publish_outcome outcome) {
 
 outbox::outbox(boost::asio::io_context& io, outbox_options options, store::message_store& store,
                message_publisher& publisher, encoding::topic_set topics)
-    : io_(io), options_(options), store_(store), publisher_(publisher), topics_(std::move(topics)), sync_timer_(io) {
+    : io_(io),
+      options_(options),
+      store_(store),
+      publisher_(publisher),
+      topics_(std::move(topics)),
+      hold_timer_(io),
+      hold_backoff_(options.refusal_min_delay, options.refusal_max_delay, 0),
+      sync_timer_(io) {
   options_.window = std::max<std::size_t>(1, options_.window);
 }
 
 outbox::~outbox() {
   alive_.reset();
+  hold_timer_.cancel();
   sync_timer_.cancel();
 }
 
@@ -39,6 +47,8 @@ void outbox::resume_after_recovery(const std::vector<seq_range>& corrupted) {
 }
 
 void outbox::set_options(const outbox_options& options) {
+  if (options.refusal_min_delay != options_.refusal_min_delay || options.refusal_max_delay != options_.refusal_max_delay)
+    hold_backoff_ = backoff(options.refusal_min_delay, options.refusal_max_delay, 0);
   options_ = options;
   options_.window = std::max<std::size_t>(1, options_.window);
   pump();
@@ -50,11 +60,11 @@ seal_result outbox::seal(encoding::stream stream, const std::function<std::strin
   result.seq = next_seq_++;
   ++counters_.sealed;
   store::stored_message message{result.seq, stream, created_at, encode(result.seq)};
-  if (message.payload.size() > options_.max_message_bytes) {
+  if (message.payload.size() > max_message_bytes()) {
     // The batcher splits telemetry below the limit, so this is a message that cannot be split.
     report_dropped(result.seq, result.seq,
-                   std::to_string(message.payload.size()) + " bytes is over mqtt.max_message_bytes (" +
-                       std::to_string(options_.max_message_bytes) + ")");
+                   std::to_string(message.payload.size()) + " bytes is over the message size limit (" +
+                       std::to_string(max_message_bytes()) + ": mqtt.max_message_bytes or the broker's)");
     return result;
   }
   result.where = store_.put(std::move(message));
@@ -145,7 +155,17 @@ bool outbox::publishable(std::uint64_t seq) const {
   return options_.sync != config::sync_mode::always || memory_only_.contains(seq) || seq <= store_.synced_through();
 }
 
-bool outbox::has_room() const { return publisher_.connected() && live_.size() < options_.window; }
+bool outbox::has_room() const { return publisher_.connected() && live_.size() < window(); }
+
+std::size_t outbox::max_message_bytes() const {
+  return broker_payload_limit_ == 0 ? options_.max_message_bytes
+                                    : std::min(options_.max_message_bytes, broker_payload_limit_);
+}
+
+void outbox::set_broker_limits(std::size_t receive_maximum, std::size_t max_payload_bytes) {
+  broker_window_ = std::max<std::size_t>(1, receive_maximum);
+  broker_payload_limit_ = max_payload_bytes;
+}
 
 bool outbox::send(store::stored_message message, bool from_backlog, bool resend) {
   std::string bytes = message.payload;
@@ -180,15 +200,21 @@ bool outbox::send(store::stored_message message, bool from_backlog, bool resend)
 }
 
 void outbox::pump() {
-  if (!publisher_.connected() || blocked_) return;
-  const std::size_t backlog_cap = std::max<std::size_t>(
-      1, static_cast<std::size_t>(options_.backfill_share * static_cast<double>(options_.window)));
-  while (in_flight_.size() < options_.window) {
+  if (!publisher_.connected() || blocked_ || held_) return;
+  const std::size_t window_now = window();
+  const std::size_t backlog_cap =
+      std::max<std::size_t>(1, static_cast<std::size_t>(options_.backfill_share * static_cast<double>(window_now)));
+  while (in_flight_.size() < window_now) {
     if (!live_.empty() && publishable(live_.front())) {
       const std::uint64_t seq = live_.front();
       live_.pop_front();
       auto message = store_.get(seq);
       if (!message) continue;  // a bound removed it meanwhile; enforce_bounds reported it
+      if (message->payload.size() > max_message_bytes()) {
+        // Sealed before this broker's limit was known: it would only be refused.
+        report_dropped(seq, seq, "over the broker's maximum packet size");
+        continue;
+      }
       if (!send(std::move(*message), false, false)) return;
       continue;
     }
@@ -207,6 +233,10 @@ void outbox::pump() {
         backlog_cursor_ = message->seq;  // sent once its sync completes
         break;
       }
+      if (message->payload.size() > max_message_bytes()) {
+        report_dropped(message->seq, message->seq, "over the broker's maximum packet size");
+        continue;
+      }
       if (!send(std::move(*message), true, true)) return;
       continue;
     }
@@ -216,6 +246,9 @@ void outbox::pump() {
 
 void outbox::on_connected() {
   blocked_ = false;
+  // A new connection is a new chance: a refusal's hold does not carry over.
+  held_ = false;
+  hold_timer_.cancel();
   // The previous connection's unacknowledged messages are resent from the
   // store: rewind to the lowest unacknowledged seq. Live ones still go first.
   backlog_cursor_ = std::min(backlog_cursor_, store_.acked_through() + 1);
@@ -248,6 +281,10 @@ void outbox::on_delivered(std::uint64_t seq) {
   ack_latency_.observe(std::chrono::duration_cast<std::chrono::microseconds>(steady_now() - found->second.sent_at));
   in_flight_.erase(found);
   ++counters_.acked;
+  if (!last_refusal_.empty()) {
+    last_refusal_.clear();
+    hold_backoff_.reset();
+  }
   store_.acknowledge(seq);
   note_unsynced();  // the ack record follows at the next sync
   settle(seq, seq);
@@ -255,6 +292,44 @@ void outbox::on_delivered(std::uint64_t seq) {
   // for a full client buffer clears here; one for a dead connection at the next connect).
   if (publisher_.connected()) blocked_ = false;
   pump();
+}
+
+void outbox::on_refused(std::uint64_t seq, const publish_refusal& refusal) {
+  auto found = in_flight_.find(seq);
+  if (found == in_flight_.end()) return;
+  ++counters_.broker_refusals;
+  in_flight_message sent = std::move(found->second);
+  in_flight_.erase(found);
+  if (sent.from_backlog && backlog_in_flight_ > 0) --backlog_in_flight_;
+  if (refusal.permanent) {
+    report_dropped(seq, seq, "the broker refused it: " + refusal.reason);
+    pump();
+    return;
+  }
+  // Kept: it goes out again from the store (or from memory, if a bound took the stored copy).
+  if (sent.store_lost) {
+    memory_only_.add(seq);
+    store_.keep_in_memory(std::move(sent.message));
+  }
+  add_to_backlog(seq);
+  last_refusal_ = refusal.reason;
+  hold_after_refusal();
+}
+
+void outbox::hold_after_refusal() {
+  if (held_) return;
+  held_ = true;
+  const auto delay = hold_backoff_.next();
+  log_.limited(log::level::error, "refused:" + last_refusal_,
+               "the broker refuses messages: " + last_refusal_ + "; they stay in the store, sending again in " +
+                   std::to_string(delay.count()) + " ms");
+  hold_timer_.expires_after(delay);
+  std::weak_ptr<bool> alive = alive_;
+  hold_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || !alive.lock()) return;
+    held_ = false;
+    pump();
+  });
 }
 
 void outbox::report_lost_from_store(const std::vector<seq_range>& lost, const std::string& why, bool corrupted) {

@@ -21,6 +21,7 @@
 #include "agent/encoding/topics.hpp"
 #include "agent/store/message_store.hpp"
 #include "agent/transport/message_publisher.hpp"
+#include "common/core/backoff.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/latency_histogram.hpp"
 #include "common/core/log.hpp"
@@ -36,6 +37,9 @@ struct outbox_options {
   config::sync_mode sync = config::sync_mode::batch;
   std::chrono::milliseconds sync_interval{50};
   std::size_t max_message_bytes = 256u << 10;  ///< larger messages are refused at sealing (reported dropped)
+  /// Pause after the broker refuses a message, doubling while it keeps refusing (mqtt.reconnect_*_delay).
+  std::chrono::milliseconds refusal_min_delay{1000};
+  std::chrono::milliseconds refusal_max_delay{60000};
 };
 
 struct outbox_counters {
@@ -45,6 +49,7 @@ struct outbox_counters {
   std::uint64_t replayed = 0;        ///< of the published, sent again or from the backlog
   std::uint64_t publish_errors = 0;  ///< publishes the connection could not take (retried later)
   std::uint64_t refused = 0;         ///< messages the client refused for good (reported dropped)
+  std::uint64_t broker_refusals = 0; ///< publishes an MQTT 5 broker refused (held or dropped by reason)
 };
 
 /// Where a sealed message went.
@@ -79,6 +84,18 @@ class outbox {
   void on_connected();
   void on_connection_lost();
   void on_delivered(std::uint64_t seq);
+  /// The broker refused `seq` (MQTT 5): dropped and reported when it never will take those
+  /// bytes, else held in the store and sent again after a pause that grows while it refuses.
+  void on_refused(std::uint64_t seq, const publish_refusal& refusal);
+  /// This connection's broker limits: at most `receive_maximum` in flight, and no payload over
+  /// `max_payload_bytes` (0 = the broker set none). Applies until the next call.
+  void set_broker_limits(std::size_t receive_maximum, std::size_t max_payload_bytes);
+  /// The window in effect: mqtt.max_inflight, or less when the broker says so.
+  std::size_t window() const { return std::min(options_.window, broker_window_); }
+  /// The largest payload sent now: mqtt.max_message_bytes, or less when the broker says so.
+  std::size_t max_message_bytes() const;
+  /// Why the broker last refused a message; empty once one is accepted again.
+  const std::string& last_refusal() const { return last_refusal_; }
   /// Drops what is over the store's bounds and reports it.
   void enforce_bounds(epoch_ms now);
   /// New options after a reload (the window takes effect at once, the rest at the next message).
@@ -135,6 +152,7 @@ class outbox {
   void note_unsynced();
   void request_sync();
   void on_synced(std::uint64_t durable_seq);
+  void hold_after_refusal();
 
   boost::asio::io_context& io_;
   outbox_options options_;
@@ -152,6 +170,10 @@ class outbox {
   std::uint64_t backlog_cursor_ = 1;
   std::uint64_t backlog_end_ = 1;
   bool blocked_ = false;  ///< the publisher asked to retry: no publish until the next connect
+  bool held_ = false;     ///< the broker refused a message: no publish until hold_timer_ fires
+  std::size_t broker_window_ = SIZE_MAX;
+  std::size_t broker_payload_limit_ = 0;  ///< 0 = none stated
+  std::string last_refusal_;
 
   seq_ranges dropped_;
   seq_ranges corrupted_;
@@ -160,6 +182,9 @@ class outbox {
   std::vector<safety_waiter> waiters_;
   outbox_counters counters_;
   latency_histogram ack_latency_;
+
+  loop_timer hold_timer_;
+  backoff hold_backoff_;
 
   // Group commit state: the timer runs only while something waits for a sync.
   loop_timer sync_timer_;

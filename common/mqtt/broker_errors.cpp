@@ -64,6 +64,41 @@ std::string describe_return_code(int code, const setting_names& names) {
   }
 }
 
+std::string describe_reason_code(int reason_code, reason_context context, const setting_names& names) {
+  // Refusing a CONNECT as "not authorized" is about who connects; refusing a PUBLISH, about where it goes.
+  if (reason_code == 0x87) {
+    return context == reason_context::connect
+               ? "not authorized (check " + names.credentials + ")"
+               : "not authorized (check the broker's ACL for this client's user and topics)";
+  }
+  switch (reason_code) {
+    case 0x80: return "unspecified error";
+    case 0x81: return "malformed packet";
+    case 0x82: return "protocol error";
+    case 0x83: return "implementation specific error";
+    case 0x84: return "unsupported protocol version";
+    case 0x85: return "client identifier not valid";
+    case 0x86: return "bad user name or password (check " + names.credentials + ")";
+    case 0x88: return "server unavailable";
+    case 0x89: return "server busy";
+    case 0x8A: return "banned";
+    case 0x8C: return "bad authentication method";
+    case 0x8E: return "session taken over (another client connected with the same client id)";
+    case 0x90: return "topic name invalid";
+    case 0x91: return "packet identifier in use";
+    case 0x93: return "receive maximum exceeded";
+    case 0x95: return "packet too large (the broker's message_size_limit or maximum packet size)";
+    case 0x97: return "quota exceeded";
+    case 0x99: return "payload format invalid";
+    case 0x9A: return "retain not supported";
+    case 0x9B: return "QoS not supported";
+    case 0x9C: return "use another server";
+    case 0x9D: return "server moved";
+    case 0x9F: return "connection rate exceeded";
+    default: return "reason code " + std::to_string(reason_code);
+  }
+}
+
 std::string probe_tcp(const std::string& url, std::chrono::milliseconds timeout) {
   std::string host;
   std::string port;

@@ -17,6 +17,13 @@ struct setting_names {
 /// A Paho or CONNACK return code as text ("broker refused the connection: not authorized ...").
 std::string describe_return_code(int code, const setting_names& names = {});
 
+/// Where a reason code came from: the same code means different things to fix.
+enum class reason_context { connect, publish };
+
+/// An MQTT 5 reason code of 0x80 or more (CONNACK, PUBACK, PUBREC, DISCONNECT) as text,
+/// e.g. 0x87 "not authorized (check ...)"; `names` as for describe_return_code.
+std::string describe_reason_code(int reason_code, reason_context context, const setting_names& names = {});
+
 /// Why a TCP connection to the URL's host and port fails right now ("Connection refused",
 /// "Name or service not known", ...), or "" when it succeeds. Paho reports only "TCP/TLS
 /// connect failure", which does not tell a technician what to fix.

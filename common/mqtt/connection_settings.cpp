@@ -7,15 +7,24 @@ namespace plant::mqtt_link {
 
 bool uses_tls(const std::string& url) { return url.rfind("ssl://", 0) == 0; }
 
+const char* to_string(protocol_version version) { return version == protocol_version::v5 ? "5" : "3.1.1"; }
+
 mqtt::connect_options make_connect_options(const connection_settings& s) {
   mqtt::connect_options_builder builder;
-  builder.clean_session(s.clean_session)
+  // The version first: Paho resets the clean flags for it. The default
+  // (MQTTVERSION_DEFAULT) retries a refused 3.1.1 CONNECT as 3.1: two
+  // handshakes per attempt and a misleading second error.
+  builder.mqtt_version(static_cast<int>(s.version))
       .keep_alive_interval(s.keepalive)
       .connect_timeout(s.connect_timeout)
-      .automatic_reconnect(false)
-      // The default (MQTTVERSION_DEFAULT) retries a refused 3.1.1 CONNECT as 3.1:
-      // two handshakes per attempt and a misleading second error.
-      .mqtt_version(MQTTVERSION_3_1_1);
+      .automatic_reconnect(false);
+  if (s.version == protocol_version::v5) {
+    // Paho refuses a v5 CONNECT with the 3.1.1 flag set. No Session Expiry
+    // property: the session ends with the connection, as a clean 3.1.1 one does.
+    builder.clean_session(false).clean_start(s.clean_session);
+  } else {
+    builder.clean_session(s.clean_session);
+  }
   if (s.max_inflight > 0) builder.max_inflight(s.max_inflight);
   if (s.will) builder.will(mqtt::will_options(s.will->topic, s.will->payload, s.will->qos, s.will->retained));
   if (!s.username.empty()) {

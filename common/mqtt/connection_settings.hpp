@@ -1,7 +1,7 @@
 #pragma once
 /// One MQTT connection's settings and how they become Paho connect options,
-/// written once for the agent, plant-watch and the register: MQTT 3.1.1 pinned,
-/// no automatic reconnect (each program owns its retry policy), and TLS without
+/// written once for the agent, plant-watch and the register: one exact protocol
+/// version per attempt (3.1.1 or 5, never Paho's silent 3.1 retry), no automatic reconnect (each program owns its retry policy), and TLS without
 /// Paho C++ 1.2's error handler (it keeps a pointer into a destroyed copy).
 #include <chrono>
 #include <optional>
@@ -19,6 +19,12 @@ struct will_message {
   bool retained = true;
 };
 
+/// The protocol levels in a CONNECT packet (and Paho's MQTTVERSION_* values).
+enum class protocol_version : int { v3_1_1 = 4, v5 = 5 };
+
+/// "3.1.1" or "5".
+const char* to_string(protocol_version version);
+
 struct connection_settings {
   std::string url;                        ///< tcp://host:port or ssl://host:port
   std::string client_id;
@@ -30,7 +36,8 @@ struct connection_settings {
   bool tls_verify = true;                 ///< check the broker's certificate and host name
   std::chrono::seconds keepalive{30};
   std::chrono::seconds connect_timeout{10};
-  bool clean_session = true;
+  protocol_version version = protocol_version::v3_1_1;
+  bool clean_session = true;              ///< MQTT 5: clean start, with a session that ends with the connection
   int max_inflight = 0;                   ///< Paho's own limit; 0 = Paho's default
   std::optional<will_message> will;
 };

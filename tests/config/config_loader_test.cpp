@@ -381,6 +381,25 @@ TEST(config_loader, warns_when_no_source_is_configured) {
   EXPECT_EQ(texts(with_source.warnings), std::vector<std::string>{});
 }
 
+TEST(config_loader, reads_the_mqtt_protocol_and_warns_about_qos_2_over_3_1_1_past_a_brokers_quota) {
+  const std::string source = "[[source.simulator]]\nname = \"s\"\n";
+  EXPECT_EQ(load_ok(agent_lines + source).mqtt.protocol, mqtt_protocol::automatic);
+  EXPECT_EQ(load_ok(agent_lines + "[mqtt]\nprotocol = \"5\"\n" + source).mqtt.protocol, mqtt_protocol::v5);
+  const load_result risky =
+      load_config_text(agent_lines + "[mqtt]\nprotocol = \"3.1.1\"\nqos = 2\nmax_inflight = 64\n" + source, "t.toml");
+  ASSERT_TRUE(risky.config);
+  EXPECT_EQ(risky.config->mqtt.protocol, mqtt_protocol::v3_1_1);
+  ASSERT_EQ(texts(risky.warnings).size(), 1u);
+  EXPECT_EQ(texts(risky.warnings)[0].rfind("t.toml:7:16: warning: mqtt.max_inflight: 64 with qos = 2 over MQTT 3.1.1", 0),
+            0u)
+      << texts(risky.warnings)[0];
+  // The same under MQTT 5, or within the quota: nothing to warn about.
+  for (const std::string mqtt : {"[mqtt]\nqos = 2\nmax_inflight = 64\n", "[mqtt]\nprotocol = \"3.1.1\"\nqos = 2\nmax_inflight = 20\n"}) {
+    const load_result fine = load_config_text(agent_lines + mqtt + source, "t.toml");
+    EXPECT_EQ(texts(fine.warnings), std::vector<std::string>{}) << mqtt;
+  }
+}
+
 TEST(config_hash, is_sixteen_hex_digits_and_stable) {
   const agent_config a = load_ok(agent_lines);
   const agent_config b = load_ok(agent_lines);

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "agent/app/derived_settings.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
@@ -326,6 +328,84 @@ TEST_F(outbox_test, at_a_stop_what_only_memory_holds_is_reported_dropped) {
   EXPECT_EQ(box->give_up_memory_only("stopping"), 2u);
   EXPECT_EQ(box->dropped().ranges(), (std::vector<seq_range>{{3, 4}}));
   EXPECT_EQ(box->memory_only(), 0u);
+}
+
+
+// MQTT 5 refusals: what the broker will never take is dropped and reported; the
+// rest is held in the store and sent again after a pause, in order.
+TEST_F(outbox_test, a_refused_message_is_held_then_resent_and_a_final_refusal_is_reported_dropped) {
+  manual_clock clock;
+  scoped_clock use(clock);
+  auto s = open_spool();
+  outbox_options options;
+  options.window = 8;
+  options.refusal_min_delay = std::chrono::seconds(2);
+  options.refusal_max_delay = std::chrono::seconds(2);
+  auto box = make_outbox(*s, options);
+  publisher.connected_ = true;
+  box->on_connected();
+  seal_n(*box, 3);
+  ASSERT_EQ(publisher.take_unacked(), (std::vector<std::uint64_t>{1, 2, 3}));
+  box->on_delivered(1);
+  box->on_refused(2, refusal_for(0x87));  // not authorized: held
+  box->on_refused(3, refusal_for(0x95));  // packet too large: never
+  EXPECT_EQ(box->last_refusal(), refusal_for(0x87).reason);
+  EXPECT_EQ(box->counters().broker_refusals, 2u);
+  EXPECT_EQ(box->dropped().count(), 1u);
+  EXPECT_TRUE(box->dropped().contains(3));
+  // Held: a new message waits too, and nothing goes out until the pause ends.
+  const std::size_t sent_before = publisher.log.size();
+  seal_n(*box, 1);
+  run_loop();
+  EXPECT_EQ(publisher.log.size(), sent_before);
+  clock.advance(std::chrono::milliseconds(2100));
+  run_loop();
+  std::vector<std::uint64_t> resent = publisher.take_unacked();
+  std::sort(resent.begin(), resent.end());
+  EXPECT_EQ(resent, (std::vector<std::uint64_t>{2, 4}));
+  for (auto seq : resent) box->on_delivered(seq);
+  EXPECT_EQ(box->last_refusal(), "");
+  EXPECT_EQ(s->stats().unacked_messages, 0u);
+  EXPECT_EQ(box->dropped().count(), 1u);
+}
+
+TEST_F(outbox_test, the_brokers_receive_maximum_and_packet_size_bound_the_window_and_messages) {
+  auto s = open_spool();
+  outbox_options options;
+  options.window = 64;
+  options.max_message_bytes = 64 * 1024;
+  auto box = make_outbox(*s, options);
+  seal(*box, 3000);  // sealed before the broker's limit was known
+  publisher.connected_ = true;
+  box->set_broker_limits(5, 2048);
+  EXPECT_EQ(box->window(), 5u);
+  EXPECT_EQ(box->max_message_bytes(), 2048u);
+  box->on_connected();
+  // Over this broker's limit: reported, not sent to be refused.
+  EXPECT_TRUE(box->dropped().contains(1));
+  seal_n(*box, 20);
+  EXPECT_EQ(box->in_flight(), 5u);
+  EXPECT_EQ(seal(*box, 4000).where, store::durability::dropped);
+  // A broker without limits: the configured ones again.
+  box->set_broker_limits(65535, 0);
+  EXPECT_EQ(box->window(), 64u);
+  EXPECT_EQ(box->max_message_bytes(), 64u * 1024);
+}
+
+TEST(publish_refusal, only_what_the_same_bytes_can_never_pass_is_final) {
+  for (int final_code : {0x90, 0x95, 0x99}) EXPECT_TRUE(refusal_for(final_code).permanent) << final_code;
+  for (int held_code : {0x80, 0x83, 0x87, 0x91, 0x97}) EXPECT_FALSE(refusal_for(held_code).permanent) << held_code;
+  EXPECT_NE(refusal_for(0x87).reason.find("not authorized"), std::string::npos);
+  EXPECT_NE(refusal_for(0x95).reason.find("too large"), std::string::npos);
+  EXPECT_EQ(refusal_for(0x97).reason, "quota exceeded");
+}
+
+TEST(payload_limit, leaves_room_for_the_publish_header_on_the_longest_topic) {
+  const auto topics = encoding::make_topics("plant/v1", "site", "agent");
+  EXPECT_EQ(app::payload_limit_for(0, topics), 0u);
+  const std::size_t limit = app::payload_limit_for(16384, topics);
+  EXPECT_EQ(limit, 16384u - (13 + topics.telemetry.size()));
+  EXPECT_EQ(app::payload_limit_for(10, topics), 1u);
 }
 
 }  // namespace
