@@ -99,7 +99,7 @@ def write_config(work, name, url, extra_mqtt="", extra=""):
 
 def simulator(lines, materials, speed):
     return (f'[[source.simulator]]\nname = "sim"\nseed = 1\nlines = {lines}\nmaterials = {materials}\n'
-            f'sample_interval = "1s"\nspeed = {speed}\n')
+            f'interval = "1s"\nspeed = {speed}\n')
 
 
 def start_watch(work, name, url, args):
@@ -242,6 +242,41 @@ def bench_steady_rss(broker, work):
     return peak_mib, cpu / 20.0
 
 
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def bench_csv_memory(broker, work):
+    """A CSV of max_file_bytes (64 MiB of short rows): peak RSS above idle, and how long it takes."""
+    drop = os.path.join(work, "csv-drop")
+    os.makedirs(drop)
+    config = write_config(work, "csv", broker.url, 'publish_interval = "100ms"\n',
+                          f'[[source.csv]]\nname = "erp"\ndirectory = "{drop}"\ninterval = "200ms"\n'
+                          f'settle_time = "0s"\nafter = "delete"\nmax_file_bytes = "64MiB"\n')
+    staged = os.path.join(work, "big.tmp")
+    rows = 0
+    with open(staged, "w") as f:
+        size = f.write("material,quantity\n")
+        while True:
+            row = f"m{rows % 5000},{rows % 997}\n"
+            if size + len(row) > 64 << 20:
+                break
+            size += f.write(row)
+            rows += 1
+    agent, _ = start_agent(work, config)
+    time.sleep(2)
+    idle_kib = status_kib(agent.pid, "VmRSS")
+    started = time.time()
+    os.rename(staged, os.path.join(drop, "big.csv"))
+    wait_for(lambda: not os.path.exists(os.path.join(drop, "big.csv")), 300, "the CSV to be consumed")
+    seconds = time.time() - started
+    peak_kib = status_kib(agent.pid, "VmHWM")
+    stop(agent)
+    return {"rows": rows, "idle_mib": idle_kib / 1024, "peak_mib": peak_kib / 1024,
+            "above_mib": (peak_kib - idle_kib) / 1024, "seconds": seconds}
+
+
 def bench_drain(broker, work):
     """An uplink outage: backlog drain rate beside the ingest rate, and live latency during the drain."""
     relay = Relay(broker.port)
@@ -302,6 +337,7 @@ def main():
         nospool = bench_throughput(broker, work, "nospool", "\n[spool]\nenabled = false\n")
         proto_per_sample, json_per_sample = bench_wire_size(broker, work)
         steady_mib, steady_cpu = bench_steady_rss(broker, work)
+        csv = bench_csv_memory(broker, work)
         drain = bench_drain(broker, work)
         recovery = bench_recovery()
     finally:
@@ -319,6 +355,9 @@ def main():
          f"protobuf/JSON = {proto_per_sample / json_per_sample:.2f} (goal <= 0.33)"),
         ("peak RSS, 1,000 tags at plant speed (20 s)", f"{steady_mib:.1f} MiB", "goal <= 16 MiB"),
         ("peak RSS, 1,000 tags unthrottled", f"{batch['peak_mib']:.1f} MiB", ""),
+        (f"64 MiB CSV ({csv['rows']:,} rows), peak RSS above idle", f"{csv['above_mib']:.1f} MiB",
+         f"idle {csv['idle_mib']:.1f}, peak {csv['peak_mib']:.1f} MiB; read and safe in {csv['seconds']:.1f} s "
+         f"(goal <= 32 MiB above idle)"),
         ("CPU per million samples (unthrottled)", f"{batch['cpu'] / batch['samples'] * 1e6:.2f} s", ""),
         ("CPU at plant speed, 1,000 tags", f"{steady_cpu * 100:.1f} % of a core", ""),
         (f"drain after a {OUTAGE_SECONDS} s uplink outage",

@@ -69,6 +69,7 @@ void application::open_store() {
   if (lost > 0) summary << "; " << lost << " messages lost to damage";
   log::write(log::level::info, "spool", "", summary.str());
   recovered_corrupted_ = report.corrupted;
+  recovered_lost_from_memory_ = report.lost_from_memory;
   if (!disk->healthy()) store_problem_ = disk->last_error();
   store_ = std::make_unique<store::spool_store>(std::move(disk), config_.mqtt.queue_max_messages,
                                                 memory_bound_bytes(config_), 4u << 20);
@@ -96,7 +97,7 @@ void application::start_transport() {
   publisher_ = std::make_unique<transport::mqtt_publisher>(io_, mqtt_settings(config_, password, started_at_), events);
   connection_fingerprint_ = connection_fingerprint(config_);
   outbox_ = std::make_unique<transport::outbox>(io_, outbox_settings(config_), *store_, *publisher_, topics_);
-  outbox_->resume_after_recovery(recovered_corrupted_);
+  outbox_->resume_after_recovery(recovered_corrupted_, recovered_lost_from_memory_);
   pipeline_ = std::make_unique<telemetry_pipeline>(io_, *outbox_, identity_of(config_), batching_settings(config_));
   pipeline_->start();
 }
@@ -339,9 +340,7 @@ int application::run() {
   started_at_ = wall_clock_ms();
   log_.info(std::string("plant-agent ") + PLANT_VERSION + " starting: agent " + config_.agent.id + " at site " +
             config_.agent.site + ", config " + config_path_ + " (hash " + config_.hash + ")");
-  if (config_.mqtt.url.rfind("ssl://", 0) == 0 && !config_.mqtt.tls_verify) {
-    log_.warn("mqtt.tls_verify = false: the broker's certificate and host name are not checked");
-  }
+  // mqtt.tls_verify = false is among the config warnings main() has printed.
   // One agent per state directory, before anything touches it.
   lock_ = std::make_unique<state_dir_lock>(config_.agent.state_dir);
   // Bound first, so a taken port fails the start before anything connects or

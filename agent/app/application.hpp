@@ -114,6 +114,7 @@ class application {
   std::unique_ptr<state_dir_lock> lock_;
   std::unique_ptr<store::message_store> store_;
   std::vector<seq_range> recovered_corrupted_;
+  std::vector<seq_range> recovered_lost_from_memory_;
   std::string store_problem_;
   std::unique_ptr<transport::mqtt_publisher> publisher_;
   std::unique_ptr<transport::outbox> outbox_;

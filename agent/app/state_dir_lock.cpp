@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "agent/app/application.hpp"
+#include "common/core/file_access.hpp"
 
 namespace plant::app {
 
@@ -31,10 +32,7 @@ std::string describe_holder(int fd) {
   return out;
 }
 
-std::string access_fix(const std::string& dir) {
-  return "make it writable by this user (uid " + std::to_string(::geteuid()) + "), e.g. chown -R " +
-         std::to_string(::geteuid()) + ":" + std::to_string(::getegid()) + " " + dir;
-}
+std::string access_fix(const std::string& dir) { return "make it writable by this user, e.g. " + chown_command(dir); }
 
 }  // namespace
 

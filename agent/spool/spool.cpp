@@ -114,6 +114,15 @@ recovery_report spool::recover(epoch_ms /*now*/) {
   normalize();
   durable_.store(last_appended_);
   report = std::move(found.report);
+  if (found.ack) {
+    // Up to stored_through, what is missing is damage (reported as corrupted); above it,
+    // only reserved seqs can be missing.
+    const std::uint64_t on_disk_through =
+        std::max({found.last_seq, found.acked_through, found.ack->stored_through});
+    if (found.ack->next_seq > on_disk_through + 1 && plausible_seq(found.ack->next_seq))
+      report.lost_from_memory.push_back({on_disk_through + 1, found.ack->next_seq - 1});
+    floor_on_disk_.store(found.ack->next_seq);
+  }
   report.segments = segments_.size();
   report.records = unacked_msgs_;
   report.bytes = disk_bytes_;
@@ -513,6 +522,11 @@ std::uint64_t spool::next_seq_floor() const {
   return floor_;
 }
 
+void spool::reserve_seq(std::uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (plausible_seq(seq) && seq >= floor_) floor_ = seq + 1;
+}
+
 std::uint64_t spool::forgotten_acks() const {
   std::lock_guard<std::mutex> lock(mu_);
   return acked_above_.overflowed();
@@ -567,6 +581,8 @@ std::uint64_t spool::apply_sync_outcome(const sync_outcome& outcome) {
   sync_failed_ = !outcome.error.empty();
   if (!outcome.error.empty()) last_error_ = outcome.error;
   if (outcome.synced && outcome.target > durable_.load()) durable_.store(outcome.target);
+  if (outcome.floor_on_disk > floor_on_disk_.load()) floor_on_disk_.store(outcome.floor_on_disk);
+  if (outcome.ack_failed || outcome.floor_on_disk > 0) ack_failing_.store(outcome.ack_failed);
   return durable_.load();
 }
 

@@ -104,6 +104,14 @@ class spool {
   std::uint64_t acked_through() const;
   /// max(ack record next_seq, last stored seq + 1, highest acknowledged seq + 1).
   std::uint64_t next_seq_floor() const;
+  /// `seq` was handed out though the spool could not store it (the message lives in
+  /// memory): the ack record's floor moves past it at the next sync, so a restart
+  /// never hands it out again.
+  void reserve_seq(std::uint64_t seq);
+  /// The next_seq floor the ack record on disk holds (0 before the first write).
+  std::uint64_t floor_on_disk() const { return floor_on_disk_.load(); }
+  /// True while the last attempt to write the ack record failed.
+  bool ack_record_failing() const { return ack_failing_.load(); }
   /// Acks above the watermark forgotten because their bound (65536 ranges) overflowed (resent, not lost).
   std::uint64_t forgotten_acks() const;
   /// False while the last append, sync or read failed, or another process holds the spool.
@@ -166,6 +174,8 @@ class spool {
   ack_file ack_;
   std::optional<ack_state> ack_written_;
   std::atomic<std::uint64_t> durable_{0};
+  std::atomic<std::uint64_t> floor_on_disk_{0};
+  std::atomic<bool> ack_failing_{false};
   std::atomic<bool> fsync_{true};        ///< false with sync = never: rounds write without fdatasync
   std::unique_ptr<sync_worker> worker_;  // last: stopped (with a final round) before the rest goes
 };

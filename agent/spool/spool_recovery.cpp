@@ -11,6 +11,7 @@
 
 #include "agent/spool/file_io.hpp"
 #include "agent/spool/spool_format.hpp"
+#include "common/core/file_access.hpp"
 
 namespace plant::spool {
 
@@ -242,8 +243,8 @@ void report_ack_state(const ack_choice& ack, bool ack_created, bool has_segments
 }  // namespace
 
 std::string ownership_fix(const std::filesystem::path& spool_dir) {
-  return "if the agent ran as another user before, give the state directory to this one: chown -R " +
-         std::to_string(::geteuid()) + ":" + std::to_string(::getegid()) + " " + spool_dir.parent_path().string();
+  return "if the agent ran as another user before, give the state directory to this one: " +
+         chown_command(spool_dir.parent_path().string());
 }
 
 loss_report account_losses(const std::vector<scanned_segment>& segments, bool ack_known, std::uint64_t acked0,

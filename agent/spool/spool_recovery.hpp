@@ -28,6 +28,9 @@ struct recovery_report {
   std::uint64_t acked_through = 0;  ///< what the ack record said (0 if missing or damaged)
   std::uint64_t next_seq = 1;       ///< next_seq_floor()
   std::vector<seq_range> corrupted;   ///< unacknowledged seqs lost to damage: exactly these, no more, no fewer
+  /// Seqs the ack record reserved for messages the disk could not take: held only in
+  /// memory, so lost with the process unless the broker had them (reported dropped).
+  std::vector<seq_range> lost_from_memory;
   std::vector<std::string> findings;  ///< one line per problem, naming segment file and byte offset
   std::int64_t elapsed_us = 0;        ///< wall time recover() took
 };

@@ -36,16 +36,19 @@ sync_outcome perform_sync(const sync_job& job, ack_file& ack, std::optional<ack_
       bool created = false;
       if (auto ec = ack.open(ack.path(), created)) {
         out.error = "spool: ack record " + ack.path().string() + " is not open: " + ec.message();
+        out.ack_failed = true;
       }
     }
     if (ack.is_open()) {
       if (auto ec = ack.write(job.acked_through, job.next_seq, stored, fsync)) {
         out.error = "spool: write " + ack.path().string() + ": " + ec.message();
+        out.ack_failed = true;
       } else {
         written = ack_state{ack.generation(), job.acked_through, job.next_seq, stored};
       }
     }
   }
+  if (written && written->next_seq == job.next_seq) out.floor_on_disk = job.next_seq;
   // Unlinked even when the ack record could not be written: a spool that can never
   // shrink would fill the disk. The price of that rare case is an over-report
   // after a power cut (seqs the stale record calls unacknowledged reported lost),

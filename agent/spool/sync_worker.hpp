@@ -36,6 +36,9 @@ struct sync_outcome {
   bool directory_failed = false;                      ///< the directory fsync failed: retry next round
   bool synced = false;                                ///< data and directory entries of the job are durable
   std::uint64_t target = 0;                           ///< the job's target
+  /// The next_seq floor the ack record on disk holds after this round; 0 when it could not be written.
+  std::uint64_t floor_on_disk = 0;
+  bool ack_failed = false;                            ///< the ack record needed writing and could not be
   std::string error;                                  ///< the last error, "" when the round succeeded
 };
 

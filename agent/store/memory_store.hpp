@@ -14,6 +14,8 @@ class memory_store final : public message_store {
   memory_store(std::size_t max_messages, std::size_t max_bytes);
 
   std::uint64_t next_seq_floor() const override { return last_seq_ + 1; }
+  /// Nothing survives a restart here anyway (spool.enabled = false: seqs start over).
+  bool seq_is_reserved(std::uint64_t) const override { return true; }
   durability put(stored_message message) override;
   std::optional<stored_message> get(std::uint64_t seq) override;
   std::optional<stored_message> next_unacked(std::uint64_t& cursor, std::uint64_t end) override;

@@ -54,6 +54,9 @@ class message_store {
 
   /// Seqs continue from here: every seq below it was handed out before (by an earlier run too).
   virtual std::uint64_t next_seq_floor() const = 0;
+  /// True when `seq`, held only in memory, may be published: a restart can never hand it
+  /// out again (a consumer would take a different message under a seq it already has).
+  virtual bool seq_is_reserved(std::uint64_t seq) const = 0;
   /// Takes a sealed message (seqs strictly increasing).
   virtual durability put(stored_message message) = 0;
   /// The unacknowledged message `seq`, if the store still has it.

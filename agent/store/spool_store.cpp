@@ -30,6 +30,12 @@ void spool_store::forget(std::uint64_t seq) {
   cache_.erase(found);
 }
 
+bool spool_store::seq_is_reserved(std::uint64_t seq) const {
+  // An ack record that cannot be written cannot reserve anything: then publishing
+  // beats holding everything back, and a restart may reuse seqs no consumer has.
+  return seq < spool_->floor_on_disk() || spool_->ack_record_failing();
+}
+
 durability spool_store::put(stored_message message) {
   spool::record r;
   r.seq = message.seq;
@@ -43,10 +49,13 @@ durability spool_store::put(stored_message message) {
   // Keep going from memory; the next put tries the disk again, so spooling
   // resumes by itself when space returns.
   ++write_errors_;
+  // Its seq is reserved in the ack record (which a full disk still takes) before it may go out.
+  spool_->reserve_seq(message.seq);
+  const durability where = fallback_.put(std::move(message));
   log_.limited(log::level::error, "append",
-               spool_->last_error() + "; keeping messages in memory (at most " + std::to_string(fallback_.size()) +
-                   " now) until the spool takes writes again");
-  return fallback_.put(std::move(message));
+               spool_->last_error() + "; keeping messages in memory (" + std::to_string(fallback_.size()) +
+                   " held now) until the spool takes writes again");
+  return where;
 }
 
 std::optional<stored_message> spool_store::get(std::uint64_t seq) {

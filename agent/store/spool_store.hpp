@@ -22,6 +22,7 @@ class spool_store final : public message_store {
               std::size_t cache_bytes);
 
   std::uint64_t next_seq_floor() const override;
+  bool seq_is_reserved(std::uint64_t seq) const override;
   durability put(stored_message message) override;
   std::optional<stored_message> get(std::uint64_t seq) override;
   std::optional<stored_message> next_unacked(std::uint64_t& cursor, std::uint64_t end) override;

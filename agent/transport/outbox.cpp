@@ -38,8 +38,15 @@ outbox::~outbox() {
   sync_timer_.cancel();
 }
 
-void outbox::resume_after_recovery(const std::vector<seq_range>& corrupted) {
+void outbox::resume_after_recovery(const std::vector<seq_range>& corrupted,
+                                   const std::vector<seq_range>& lost_from_memory) {
   for (const auto& range : corrupted) corrupted_.add(range.first, range.last);
+  for (const auto& range : lost_from_memory) {
+    dropped_.add(range.first, range.last);
+    log_.error("seq " + std::to_string(range.first) + ".." + std::to_string(range.last) +
+               " were held only in memory (the disk did not take them) when the agent last stopped; they are "
+               "lost unless the broker had acknowledged them, and reported as dropped");
+  }
   next_seq_ = std::max<std::uint64_t>(store_.next_seq_floor(), 1);
   // Everything the store still holds was never acknowledged: it is the backlog.
   backlog_cursor_ = store_.acked_through() + 1;
@@ -74,6 +81,7 @@ seal_result outbox::seal(encoding::stream stream, const std::function<std::strin
       return result;
     case store::durability::memory:
       memory_only_.add(result.seq);
+      note_unsynced();  // the next sync writes the ack record that reserves its seq
       break;
     case store::durability::durable:
       note_unsynced();
@@ -151,8 +159,10 @@ void outbox::check_waiters() {
 }
 
 bool outbox::publishable(std::uint64_t seq) const {
+  // Held only in memory: not before a restart can no longer reuse its seq.
+  if (memory_only_.contains(seq)) return store_.seq_is_reserved(seq);
   // sync = always: nothing stored on disk leaves before its fdatasync completed.
-  return options_.sync != config::sync_mode::always || memory_only_.contains(seq) || seq <= store_.synced_through();
+  return options_.sync != config::sync_mode::always || seq <= store_.synced_through();
 }
 
 bool outbox::has_room() const { return publisher_.connected() && live_.size() < window(); }

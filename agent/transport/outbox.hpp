@@ -67,8 +67,10 @@ class outbox {
   outbox& operator=(const outbox&) = delete;
 
   /// Continues the sequence after the store's recovery and queues what it holds as backlog;
-  /// `corrupted` are the seqs recovery found destroyed (reported in every status).
-  void resume_after_recovery(const std::vector<seq_range>& corrupted);
+  /// `corrupted` are the seqs recovery found destroyed, `lost_from_memory` those only memory
+  /// held when the last run ended (both reported in every status).
+  void resume_after_recovery(const std::vector<seq_range>& corrupted,
+                             const std::vector<seq_range>& lost_from_memory = {});
   /// The sequence number the next sealed message gets.
   std::uint64_t next_seq() const { return next_seq_; }
   /// Seals one message: `encode(seq)` makes its bytes with the seq it is given, then the

@@ -56,7 +56,7 @@ name = "sim"
 seed = 7
 lines = 3
 materials = 8
-sample_interval = "1s"
+interval = "1s"
 speed = 10.0
 
 [[source.csv]]
@@ -65,7 +65,7 @@ directory = "$work/drop"
 timestamp_column = "time"
 unit_column = "unit"
 location_column = "bin"
-poll_interval = "100ms"
+interval = "100ms"
 settle_time = "0s"
 after = "delete"
 CONF

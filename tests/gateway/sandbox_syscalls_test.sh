@@ -87,13 +87,13 @@ listen = "127.0.0.1:$health_port"
 name = "sim"
 lines = 2
 materials = 3
-sample_interval = "1s"
+interval = "1s"
 speed = 10.0
 
 [[source.csv]]
 name = "drop"
 directory = "$work/drop"
-poll_interval = "100ms"
+interval = "100ms"
 settle_time = "0s"
 after = "delete"
 CONF

@@ -47,6 +47,54 @@ TEST(daemon, set_overrides_are_validated_like_the_file) {
   EXPECT_NE(result.err.find("--set:1:1: error: mqtt.qos: 7 is out of range 0..2"), std::string::npos) << result.err;
 }
 
+// D15, D16, D18, D20: what used to pass --check-config silently or wrongly.
+TEST(daemon, check_config_catches_what_would_misbehave_at_run_time) {
+  temp_dir dir("check-traps");
+  const std::string drop = dir.file("drop");
+  std::string path = dir.file("traps.toml");
+  ASSERT_TRUE(write_file(path,
+                         "[agent]\n"
+                         "id = \"gw\"\n"
+                         "site = \"s\"\n"
+                         "state_dir = \"\"\n"
+                         "[mqtt]\n"
+                         "url = \"ssl://localhost:8883\"\n"
+                         "tls_verify = false\n"
+                         "keepalive = \"1500ms\"\n"
+                         "[[source.csv]]\n"
+                         "name = \"erp\"\n"
+                         "directory = \"" + drop + "\"\n"
+                         "pattern = \"*\"\n"
+                         "after = \"move\"\n"
+                         "move_to = \"" + drop + "\"\n"));
+  auto result = run_agent({"--check-config", path}, 10s);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  for (const std::string& expected :
+       {path + ":4:13: error: agent.state_dir: must not be empty",
+        path + ":7:14: warning: mqtt.tls_verify: false: the broker's certificate and host name are not checked",
+        path + ":8:13: error: mqtt.keepalive: '1500ms' is not a whole number of seconds",
+        path + ":14:11: error: source.csv[0].move_to: must not be the watched directory itself"}) {
+    EXPECT_NE(result.err.find(expected), std::string::npos) << expected << "\n" << result.err;
+  }
+}
+
+TEST(daemon, tls_verify_false_is_warned_about_at_every_start) {
+  temp_dir dir("tls-warn");
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-t", "site-t", dir.file("state"), "ssl://127.0.0.1:1",
+                                        "tls_verify = false\n", "[[source.simulator]]\nname = \"sim\"\n"));
+  ASSERT_TRUE(agent.start());
+  ASSERT_TRUE(agent.wait_for_log("running:", 10s));
+  EXPECT_NE(agent.log().find("warning: mqtt.tls_verify: false"), std::string::npos) << agent.log();
+}
+
+TEST(daemon, an_override_that_is_not_utf8_is_an_error_naming_it_not_a_crash) {
+  auto result = run_agent({"--check-config", source_dir() + "/config/demo.toml", "--set", "agent.site=\xff"}, 10s);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("--set:1:1: error: override 'agent.site=\\xFF' is not valid UTF-8 text"), std::string::npos)
+      << result.err;
+}
+
 TEST(daemon, an_invalid_config_does_not_start_the_agent) {
   temp_dir dir("nostart");
   agent_process agent(dir, "agent", "[agent]\nid = \"gw\"\n");

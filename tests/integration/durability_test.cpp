@@ -12,10 +12,13 @@
 #include <thread>
 
 #include "tests/support/agent_harness.hpp"
+#include "tests/support/http_probe.hpp"
 #include "tests/support/json_text.hpp"
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/mqtt_fault_relay.hpp"
 #include "tests/support/plant_stack.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/tcp_port.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -26,7 +29,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 const std::string busy_simulator =
-    "[[source.simulator]]\nname = \"sim\"\nseed = 3\nlines = 10\nmaterials = 40\nsample_interval = \"1s\"\n"
+    "[[source.simulator]]\nname = \"sim\"\nseed = 3\nlines = 10\nmaterials = 40\ninterval = \"1s\"\n"
     "speed = 20.0\n";
 
 std::uint64_t spool_bytes(const std::string& state_dir) {
@@ -129,6 +132,91 @@ TEST(durability, an_uplink_outage_drains_the_backlog_with_live_data_first) {
   auto at = audit.find("\"live_latency_ms\":");
   ASSERT_NE(at, std::string::npos) << audit;
   EXPECT_LT(json_number(audit.substr(at), "p99").value_or(1e9), 1000.0) << audit;
+}
+
+// A small tmpfs as the state directory, filled to the last byte: the real "disk full".
+class full_disk {
+ public:
+  explicit full_disk(const std::string& mount_point) : mount_point_(mount_point) {
+    fs::create_directories(mount_point_);
+    mounted_ = run_command({"mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", mount_point_}, 10s).exit_code == 0;
+  }
+  ~full_disk() {
+    if (mounted_) run_command({"umount", "-l", mount_point_}, 10s);
+  }
+  bool mounted() const { return mounted_; }
+  /// Writes a filler file until the file system has no byte left.
+  void fill() {
+    std::ofstream filler(mount_point_ + "/filler", std::ios::binary);
+    const std::string block(4096, 'f');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) && filler.flush()) {
+    }
+    for (int i = 0; i < 4096 && filler.write("f", 1) && filler.flush(); ++i) {
+    }
+  }
+  void make_room() { fs::remove(mount_point_ + "/filler"); }
+
+ private:
+  std::string mount_point_;
+  bool mounted_ = false;
+};
+
+// D4: with the disk full, rows live only in memory; the CSV file must stay until
+// they are safe, and after kill -9 it is read again, with no seq reused.
+TEST(durability, a_full_disk_keeps_a_csv_file_until_its_rows_are_safe_and_no_seq_is_reused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs as the state directory";
+  plant_stack stack("disk-full");
+  ASSERT_TRUE(stack.start());
+  const std::string state = stack.state_dir();
+  full_disk disk(state);
+  ASSERT_TRUE(disk.mounted()) << "mount -t tmpfs failed";
+  const std::string drop = stack.dir().file("drop");
+  fs::create_directories(drop);
+  const std::uint16_t health_port = free_tcp_port();
+  const std::string config = agent_config_text(
+      "gw-full", "site-f", state, stack.broker().url(), "publish_interval = \"100ms\"\n",
+      "[[source.csv]]\nname = \"erp\"\ndirectory = \"" + drop +
+          "\"\ninterval = \"100ms\"\nsettle_time = \"0s\"\nafter = \"delete\"\n"
+          "[spool]\nsegment_bytes = \"16KiB\"\n[health]\nlisten = \"127.0.0.1:" + std::to_string(health_port) + "\"\n");
+  ASSERT_TRUE(stack.broker().stop());  // nothing is acknowledged: memory is all the rows have
+  std::string rows = "material,quantity\n";
+  for (int i = 0; i < 40; ++i) rows += "part-" + std::to_string(i) + "," + std::to_string(i) + "\n";
+  {
+    agent_process agent(stack.dir(), "full", config);
+    ASSERT_TRUE(agent.start());
+    ASSERT_TRUE(agent.wait_for_log("running:", 10s));
+    disk.fill();
+    ASSERT_TRUE(write_file(stack.dir().file("x.tmp"), rows));
+    ASSERT_EQ(::rename(stack.dir().file("x.tmp").c_str(), (drop + "/stock.csv").c_str()), 0);
+    PLANT_ASSERT_EVENTUALLY(scrape_metric(health_port, "plant_agent_source_samples_total{source=\"erp\",kind=\"csv\"}")
+                                    .value_or(0) >= 40 &&
+                                scrape_metric(health_port, "plant_agent_spool_write_errors_total").value_or(0) >= 1,
+                            15s)
+        << agent.log();
+    // A few sync rounds later the file is still there: its rows are only in memory.
+    const double polls = scrape_metric(health_port, "plant_agent_source_polls_total{source=\"erp\",kind=\"csv\"}").value_or(0);
+    PLANT_ASSERT_EVENTUALLY(
+        scrape_metric(health_port, "plant_agent_source_polls_total{source=\"erp\",kind=\"csv\"}").value_or(0) > polls + 5,
+        10s);
+    EXPECT_TRUE(fs::exists(drop + "/stock.csv")) << "deleted while its rows were only in memory\n" << agent.log();
+    EXPECT_NE(agent.log().find("keeping messages in memory"), std::string::npos) << agent.log();
+    agent.process().kill9();
+  }
+  disk.make_room();
+  ASSERT_TRUE(stack.broker().start());
+  const std::size_t mark = stack.status_mark();
+  agent_process again(stack.dir(), "again", config);
+  ASSERT_TRUE(again.start());
+  PLANT_ASSERT_EVENTUALLY(!fs::exists(drop + "/stock.csv"), 20s) << again.log();
+  PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 20s) << again.log();
+  std::string all;
+  for (const auto& line : stack.watch().of_kind("telemetry")) all += line;
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_NE(all.find("\"material\":\"part-" + std::to_string(i) + "\""), std::string::npos) << i;
+  }
+  std::string audit = stack.finish_and_audit(again, "gw-full");
+  EXPECT_EQ(json_integer(audit, "duplicates"), 0) << audit << " (a reused seq shows as a duplicate)";
+  EXPECT_EQ(json_integer(audit, "gaps"), json_integer(audit, "reported_dropped")) << audit;
 }
 
 enum class damage { truncate_tail, flip_bytes_mid_segment, zero_length_segment, foreign_file, ack_record_missing,

@@ -20,7 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string simulator_section =
-    "[[source.simulator]]\nname = \"sim\"\nseed = 7\nlines = 3\nmaterials = 8\nsample_interval = \"1s\"\n"
+    "[[source.simulator]]\nname = \"sim\"\nseed = 7\nlines = 3\nmaterials = 8\ninterval = \"1s\"\n"
     "speed = 10.0\n";
 
 TEST(end_to_end, simulated_line_states_and_stock_levels_arrive_decoded) {
@@ -86,7 +86,7 @@ TEST(end_to_end, csv_drop_is_published_with_its_own_timestamps_and_bad_rows_are_
                                         "publish_interval = \"100ms\"\n",
                                         "[[source.csv]]\nname = \"wms\"\ndirectory = \"" + drop +
                                             "\"\ntimestamp_column = \"time\"\nunit_column = \"unit\"\n"
-                                            "location_column = \"bin\"\npoll_interval = \"100ms\"\n"
+                                            "location_column = \"bin\"\ninterval = \"100ms\"\n"
                                             "settle_time = \"0s\"\nafter = \"delete\"\n"));
   ASSERT_TRUE(agent.start());
   ASSERT_TRUE(agent.wait_for_log("connected to", 10s));
@@ -116,6 +116,58 @@ TEST(end_to_end, csv_drop_is_published_with_its_own_timestamps_and_bad_rows_are_
   // after = "delete": the file goes once its rows are sealed into the spool.
   PLANT_EXPECT_EVENTUALLY(!file_exists(drop + "/export.csv"), 5s);
   EXPECT_TRUE(agent.process().running());
+}
+
+// D3 exactly as reported: one row with invalid UTF-8 used to make the whole batch
+// undecodable downstream, so the good rows around it were lost too. D19: a huge
+// header in the same drop must not make a huge log line.
+TEST(end_to_end, a_row_with_invalid_utf8_is_reported_and_the_rest_of_the_file_arrives) {
+  plant_stack stack("e2e-utf8");
+  ASSERT_TRUE(stack.start());
+  std::string drop = stack.dir().file("drop");
+  ASSERT_EQ(::mkdir(drop.c_str(), 0755), 0);
+  agent_process agent(stack.dir(), "agent",
+                      agent_config_text("gw-u8", "site-u8", stack.state_dir(), stack.broker().url(),
+                                        "publish_interval = \"100ms\"\n",
+                                        "[[source.csv]]\nname = \"erp\"\ndirectory = \"" + drop +
+                                            "\"\ninterval = \"100ms\"\nsettle_time = \"0s\"\nafter = \"delete\"\n"));
+  ASSERT_TRUE(agent.start());
+  ASSERT_TRUE(agent.wait_for_log("connected to", 10s));
+  // printf 'material,quantity\nsteel-coil,100\n\xff\xfebad,5\nresin,7\n'
+  ASSERT_TRUE(write_file(stack.dir().file("x.tmp"), "material,quantity\nsteel-coil,100\n\xff\xfe" "bad,5\nresin,7\n"));
+  ASSERT_EQ(::rename(stack.dir().file("x.tmp").c_str(), (drop + "/stock.csv").c_str()), 0);
+  // A header of 1 MiB with a NUL in it and no quantity column.
+  std::string header(1 << 20, 'h');
+  header[100] = '\0';
+  ASSERT_TRUE(write_file(stack.dir().file("y.tmp"), "material," + header + "\nsteel-coil,1\n"));
+  ASSERT_EQ(::rename(stack.dir().file("y.tmp").c_str(), (drop + "/huge-header.csv").c_str()), 0);
+
+  PLANT_ASSERT_EVENTUALLY(agent.log().find("stock.csv:3: material: invalid UTF-8") != std::string::npos, 10s)
+      << agent.log();
+  PLANT_ASSERT_EVENTUALLY(agent.log().find("huge-header.csv:1: the header is longer than 1048576 bytes; the file is not read") !=
+                              std::string::npos,
+                          10s) << agent.log();
+  std::string all;
+  PLANT_ASSERT_EVENTUALLY((all = [&] {
+                            std::string text;
+                            for (const auto& line : stack.watch().of_kind("telemetry")) text += line;
+                            return text;
+                          }())
+                                  .find("\"material\":\"resin\"") != std::string::npos,
+                          10s)
+      << agent.log();
+  EXPECT_NE(all.find("\"material\":\"steel-coil\",\"quantity\":100"), std::string::npos) << all;
+  EXPECT_NE(all.find("\"material\":\"resin\",\"quantity\":7"), std::string::npos) << all;
+  EXPECT_EQ(stack.watch().errors().find("not a plant.v1.Envelope"), std::string::npos) << stack.watch().errors();
+  // Every log line stays short and free of raw control bytes.
+  const std::string log = agent.log();
+  std::size_t line_start = 0;
+  for (std::size_t at = log.find('\n'); at != std::string::npos; line_start = at + 1, at = log.find('\n', line_start)) {
+    EXPECT_LE(at - line_start, 4200u) << log.substr(line_start, 200);
+  }
+  EXPECT_EQ(log.find('\0'), std::string::npos);
+  std::string audit = stack.finish_and_audit(agent, "gw-u8");
+  EXPECT_EQ(json_integer(audit, "gaps"), 0) << audit;
 }
 
 TEST(end_to_end, broker_restart_loses_nothing_for_a_persistent_watch_session) {

@@ -43,11 +43,11 @@ std::string fault_config(const std::string& id, const std::string& state_dir, co
 }
 
 const std::string busy_simulator =
-    "[[source.simulator]]\nname = \"sim\"\nseed = 11\nlines = 5\nmaterials = 30\nsample_interval = \"1s\"\n"
+    "[[source.simulator]]\nname = \"sim\"\nseed = 11\nlines = 5\nmaterials = 30\ninterval = \"1s\"\n"
     "speed = 10.0\n";
 
 const std::string idle_simulator =
-    "[[source.simulator]]\nname = \"sim\"\nseed = 5\nlines = 1\nmaterials = 2\nsample_interval = \"2s\"\n"
+    "[[source.simulator]]\nname = \"sim\"\nseed = 5\nlines = 1\nmaterials = 2\ninterval = \"2s\"\n"
     "speed = 1.0\n";
 
 /// Sends SIGTERM and returns how long the agent took to exit (or fails the test).

@@ -52,7 +52,7 @@ const std::string material_section =
 
 std::string csv_section(const std::string& directory) {
   return "[[source.csv]]\nname = \"wms\"\ndirectory = \"" + directory +
-         "\"\ntimestamp_column = \"time\"\nunit_column = \"unit\"\npoll_interval = \"100ms\"\nsettle_time = \"0s\"\n";
+         "\"\ntimestamp_column = \"time\"\nunit_column = \"unit\"\ninterval = \"100ms\"\nsettle_time = \"0s\"\n";
 }
 
 // What the detector decides on these rows, computed in process: the replay

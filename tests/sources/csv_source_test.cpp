@@ -402,6 +402,29 @@ TEST_F(csv_source_test, links_are_not_followed_and_a_bad_header_is_shown_short_a
   EXPECT_TRUE(got.samples.empty());
 }
 
+// A row over the record limit is skipped whole: its tail (which may look like a
+// row of its own) is not read as one, and a header over the limit refuses the file.
+TEST_F(csv_source_test, a_row_longer_than_the_record_limit_is_skipped_whole_and_such_a_header_refuses_the_file) {
+  // Longer than two reads, so the row cannot be in the buffer whole.
+  const std::string long_cell(3 * csv_source::max_record_bytes + 4096, 'x');
+  write("long-row.csv", "material,quantity\nbolt,5\n" + long_cell + "junk,1\nnut,7\n", t0 - 5000);
+  write("long-header.csv", "material," + long_cell + "\nquantity,1\nbolt,5\n", t0 - 5000);
+  auto source_ptr = make();
+  csv_source& source = *source_ptr;
+  drain(source, t0);
+  drained got = drain(source, t0 + 2000);
+  for (int more_files = 0; more_files < 3; ++more_files) {
+    drained next = drain(source, t0 + 2000);
+    got.samples.insert(got.samples.end(), next.samples.begin(), next.samples.end());
+    got.rejects.insert(got.rejects.end(), next.rejects.begin(), next.rejects.end());
+  }
+  EXPECT_EQ(got.names(), (std::vector<std::string>{"bolt", "nut"}));
+  const std::string limit = std::to_string(csv_source::max_record_bytes);
+  EXPECT_EQ(got.rejects, (std::vector<std::string>{
+                             "long-header.csv:1: the header is longer than " + limit + " bytes; the file is not read",
+                             "long-row.csv:3: a row longer than " + limit + " bytes; skipped"}));
+}
+
 TEST_F(csv_source_test, keep_prunes_entries_of_files_that_are_gone) {
   const auto gone = write("gone.csv", two_rows, t0 - 5000);
   write("stays.csv", two_rows, t0 - 4000);

@@ -22,7 +22,8 @@ agent_process::agent_process(const temp_dir& dir, std::string name, const std::s
 
 testing::AssertionResult agent_process::start(const std::vector<std::string>& args) {
   process_spec spec;
-  spec.argv = {agent_binary(), "--config", config_path_};
+  if (!user_.empty()) spec.argv = {"setpriv", "--reuid=" + user_, "--regid=nogroup", "--clear-groups"};
+  spec.argv.insert(spec.argv.end(), {agent_binary(), "--config", config_path_});
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.output_dir = dir_.path();
   spec.name = name_;

@@ -24,6 +24,8 @@ class agent_process {
   agent_process(const temp_dir& dir, std::string name, const std::string& config_text);
   /// Starts plant-agent --config FILE plus `args`.
   testing::AssertionResult start(const std::vector<std::string>& args = {});
+  /// Later starts run the agent as `user` (group nogroup) through setpriv: needs root.
+  void run_as(const std::string& user) { user_ = user; }
   /// The agent's log (stderr).
   std::string log() const { return process_.stderr_text(); }
   const std::string& config_path() const { return config_path_; }
@@ -35,6 +37,7 @@ class agent_process {
   const temp_dir& dir_;
   std::string name_;
   std::string config_path_;
+  std::string user_;
   child_process process_;
 };
 

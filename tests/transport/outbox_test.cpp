@@ -49,7 +49,8 @@ class outbox_test : public ::testing::Test {
  protected:
   std::unique_ptr<store::spool_store> open_spool(std::uint64_t max_bytes = 64ull << 20,
                                                  std::uint64_t segment_bytes = 1 << 20,
-                                                 std::size_t memory_messages = 1000, std::size_t cache_bytes = 1u << 20) {
+                                                 std::size_t memory_messages = 1000, std::size_t cache_bytes = 1u << 20,
+                                                 std::size_t memory_bytes = 8u << 20) {
     spool::options options;
     options.dir = dir.file("spool");
     options.sync = config::sync_mode::batch;
@@ -58,11 +59,11 @@ class outbox_test : public ::testing::Test {
     options.segment_bytes = segment_bytes;
     auto s = std::make_unique<spool::spool>(options);
     report = s->recover(1000);
-    return std::make_unique<store::spool_store>(std::move(s), memory_messages, 8u << 20, cache_bytes);
+    return std::make_unique<store::spool_store>(std::move(s), memory_messages, memory_bytes, cache_bytes);
   }
   std::unique_ptr<outbox> make_outbox(store::message_store& store, outbox_options options = {}) {
     auto box = std::make_unique<outbox>(io, options, store, publisher, encoding::make_topics("p", "s", "a"));
-    box->resume_after_recovery(report.corrupted);
+    box->resume_after_recovery(report.corrupted, report.lost_from_memory);
     return box;
   }
   seal_result seal(outbox& box, std::size_t padding = 0) {
@@ -211,6 +212,46 @@ TEST_F(outbox_test, sync_always_publishes_nothing_before_its_fdatasync) {
       },
       5s));
   EXPECT_GE(s->synced_through(), 3u);
+}
+
+// D4: a message the spool could not take (here: over its record limit; in the
+// field: a full disk) lives in memory. Its seq is reserved in the ack record
+// before it may be published, so a restart never hands the seq out again.
+TEST_F(outbox_test, a_message_only_memory_holds_goes_out_once_its_seq_is_reserved_on_disk) {
+  std::uint64_t memory_seq = 0;
+  {
+    auto s = open_spool(64ull << 20, 1 << 20, 1000, 1u << 20, 64u << 20);
+    outbox_options options;
+    options.max_message_bytes = 32u << 20;  // past the spool's 16 MiB record limit
+    auto box = make_outbox(*s, options);
+    publisher.connected_ = true;
+    box->on_connected();
+    seal_n(*box, 2);
+    const seal_result big = seal(*box, 17u << 20);
+    ASSERT_EQ(big.where, store::durability::memory);
+    memory_seq = big.seq;
+    auto published = [&] {
+      for (const auto& p : publisher.log) {
+        if (p.tag == memory_seq) return true;
+      }
+      return false;
+    };
+    EXPECT_FALSE(published()) << "published before its seq was reserved";
+    ASSERT_TRUE(plant::test::wait_until(
+        [&] {
+          run_loop();
+          return published();
+        },
+        5s));
+    EXPECT_GT(s->disk().floor_on_disk(), memory_seq);
+    // The process dies before the broker acknowledges anything.
+  }
+  auto s = open_spool();
+  auto box = make_outbox(*s);
+  EXPECT_GT(box->next_seq(), memory_seq) << "a seq a consumer may have seen was handed out again";
+  // And the next run says what became of it: only memory had it.
+  EXPECT_TRUE(box->dropped().contains(memory_seq));
+  EXPECT_FALSE(box->dropped().contains(memory_seq - 1)) << "seq " << memory_seq - 1 << " is on disk";
 }
 
 TEST_F(outbox_test, the_bound_drops_whole_segments_and_reports_only_what_is_not_still_deliverable) {

@@ -378,6 +378,21 @@ void csv_source::read_chunk(epoch_ms /*now*/, poll_result& out) {
   std::size_t records = 0;
   while (reading_ && records < rows_per_poll) {
     if (!r.eof && r.buffer.size() < max_record_bytes && !fill_buffer(out)) return;
+    if (r.skipping_long_row) {
+      // The tail of a row that was too long is not a row of its own.
+      const auto line_end = r.buffer.find_first_of("\r\n");
+      if (line_end == std::string::npos) {
+        r.buffer.clear();
+        if (r.eof) {
+          end_reading(out);
+          break;
+        }
+        continue;
+      }
+      r.buffer.erase(0, line_end + 1);
+      ++r.line;
+      r.skipping_long_row = false;
+    }
     csv_reader reader(r.buffer, cfg_.delimiter, r.eof, r.line, r.offset <= r.buffer.size());
     csv_record record;
     while (reading_ && records < rows_per_poll && reader.next(record)) {
@@ -388,11 +403,21 @@ void csv_source::read_chunk(epoch_ms /*now*/, poll_result& out) {
     r.line = reader.line();
     r.buffer.erase(0, reader.consumed());
     if (reader.needs_more() && r.buffer.size() >= max_record_bytes) {
+      if (!r.parser->has_header()) {
+        // Without its header nothing in the file can be read.
+        abandon_reading(r.name + ":" + std::to_string(r.line) + ": the header is longer than " +
+                            std::to_string(max_record_bytes) + " bytes; the file is not read",
+                        out, true);
+        return;
+      }
       // One row longer than a whole read: give it up, resume after the next line end.
       if (!r.skipping_long_row) {
         ++r.rejected_rows;
-        out.rejects.push_back(r.name + ":" + std::to_string(r.line) + ": a row longer than " +
-                              std::to_string(max_record_bytes) + " bytes; skipped");
+        if (r.rejects_listed < max_listed_rejects) {
+          ++r.rejects_listed;
+          out.rejects.push_back(r.name + ":" + std::to_string(r.line) + ": a row longer than " +
+                                std::to_string(max_record_bytes) + " bytes; skipped");
+        }
       }
       const auto line_end = r.buffer.find_first_of("\r\n");
       r.skipping_long_row = line_end == std::string::npos;

@@ -1,0 +1,13 @@
+#pragma once
+/// The one wording of "this process may not use that directory": a state
+/// directory left behind by a run as another user (root, then the service user)
+/// is the usual cause, and the fix is a chown the technician can paste.
+#include <string>
+
+namespace plant {
+
+/// "chown -R plant-agent:plant-agent /var/lib/plant-agent": this process's user and
+/// group by name (by number when they have none), recursively over `dir`.
+std::string chown_command(const std::string& dir);
+
+}  // namespace plant
