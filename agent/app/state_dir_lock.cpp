@@ -16,7 +16,6 @@ namespace plant::app {
 
 namespace {
 
-std::string errno_text(int error) { return std::strerror(error); }
 
 // "pid 1234 (plant-agent)" from the lock file's content and /proc, or "" when unknown.
 std::string describe_holder(int fd) {

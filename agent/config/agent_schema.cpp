@@ -117,10 +117,12 @@ struct agent_sections {
 
 using vt = value_type;
 
-agent_sections::agent_sections() {
-  agent.name = "agent";
-  agent.help = "Who this agent is; id and site become MQTT topic levels.";
-  agent.keys = {
+// [agent]
+section_spec agent_spec() {
+  section_spec s;
+  s.name = "agent";
+  s.help = "Who this agent is; id and site become MQTT topic levels.";
+  s.keys = {
       make_key("id", vt::string).req().checked(check_name).example_value(quoted("gateway-1"))
           .describe("Name of this gateway, unique within its site.").stored(store<&agent_section::id>)
           .on_reload_restart(),
@@ -135,11 +137,16 @@ agent_sections::agent_sections() {
           .describe("How often the agent publishes its own status.")
           .stored(store<&agent_section::heartbeat_interval>),
   };
+  return s;
+}
 
-  mqtt.name = "mqtt";
-  mqtt.help = "The MQTT broker the agent publishes to.";
-  mqtt.check = check_agent_mqtt;
-  mqtt.keys = {
+// [mqtt]
+section_spec mqtt_spec() {
+  section_spec s;
+  s.name = "mqtt";
+  s.help = "The MQTT broker the agent publishes to.";
+  s.check = check_agent_mqtt;
+  s.keys = {
       make_key("url", vt::string).def(quoted("tcp://localhost:1883")).checked(check_mqtt_url)
           .describe("\"tcp://host[:port]\" (port 1883) or \"ssl://host[:port]\" (port 8883).")
           .stored(store<&mqtt_section::url>).on_reload_reconnect(),
@@ -201,11 +208,16 @@ agent_sections::agent_sections() {
       make_key("shutdown_timeout", vt::duration).def(quoted("5s")).range("0s", "5m")
           .describe("On stop, wait this long for acknowledgements.").stored(store<&mqtt_section::shutdown_timeout>),
   };
+  return s;
+}
 
-  spool.name = "spool";
-  spool.help = "The on-disk spool: messages survive broker outages and restarts.";
-  spool.check = check_spool;
-  spool.keys = {
+// [spool]
+section_spec spool_spec() {
+  section_spec s;
+  s.name = "spool";
+  s.help = "The on-disk spool: messages survive broker outages and restarts.";
+  s.check = check_spool;
+  s.keys = {
       make_key("enabled", vt::boolean).def("true").describe("false = unacknowledged messages live only in memory (queue_max_messages), lost on restart.")
           .stored(store<&spool_section::enabled>).on_reload_restart(),
       make_key("sync", vt::choice).def(quoted("batch")).one_of({"always", "batch", "never"})
@@ -224,10 +236,15 @@ agent_sections::agent_sections() {
           .describe("Share of the in-flight window the backlog may use after an outage; live messages always get the rest.")
           .stored(store<&spool_section::backfill_share>),
   };
+  return s;
+}
 
-  health.name = "health";
-  health.help = "The local health endpoint.";
-  health.keys = {
+// [health]
+section_spec health_spec() {
+  section_spec s;
+  s.name = "health";
+  s.help = "The local health endpoint.";
+  s.keys = {
       make_key("listen", vt::string).def(quoted("")).checked(check_listen)
           .describe("\"host:port\" to serve /healthz, e.g. \"127.0.0.1:9464\"; \"\" = off.")
           .stored(store<&health_section::listen>).on_reload_restart(),
@@ -235,10 +252,15 @@ agent_sections::agent_sections() {
           .describe("Unhealthy when the oldest unpublished message is older than this.")
           .stored(store<&health_section::max_backlog_age>),
   };
+  return s;
+}
 
-  shortage.name = "shortage";
-  shortage.help = "Shortage estimation for the [[material]] entries.";
-  shortage.keys = {
+// [shortage]
+section_spec shortage_spec() {
+  section_spec s;
+  s.name = "shortage";
+  s.help = "Shortage estimation for the [[material]] entries.";
+  s.keys = {
       make_key("enabled", vt::boolean).def("true").describe("Estimate and publish shortages.")
           .stored(store<&shortage_section::enabled>),
       make_key("margin", vt::duration).def(quoted("8h"))
@@ -249,15 +271,24 @@ agent_sections::agent_sections() {
           .describe("Surplus when stock > reorder_point * (1 + surplus_margin).")
           .stored(store<&shortage_section::surplus_margin>),
   };
+  return s;
+}
 
-
-  source.name = "source";
+// [source]: one table array per source kind, from the registry
+section_spec source_spec() {
+  section_spec s;
+  s.name = "source";
   for (const sources::source_kind& kind : sources::source_kinds())
-    source.keys.push_back(make_key(std::string(kind.name), vt::table_array).of(kind.schema()));
+    s.keys.push_back(make_key(std::string(kind.name), vt::table_array).of(kind.schema()));
+  return s;
+}
 
-  material.name = "material";
-  material.help = "A material the shortage board watches; stock comes from any source that reports it.";
-  material.keys = {
+// [[material]]
+section_spec material_spec() {
+  section_spec s;
+  s.name = "material";
+  s.help = "A material the shortage board watches; stock comes from any source that reports it.";
+  s.keys = {
       make_key("id", vt::string).req().checked(check_name).example_value(quoted("steel-coil"))
           .describe("Material id, unique; becomes an MQTT topic level.").stored(store<&material_config::id>),
       make_key("unit", vt::string).def(quoted("")).example_value(quoted("kg"))
@@ -277,7 +308,18 @@ agent_sections::agent_sections() {
           .describe("Critical when stock runs out within this; optional, default lead_time.")
           .stored(store<&material_config::critical_horizon>),
   };
+  return s;
+}
 
+agent_sections::agent_sections()
+    : agent(agent_spec()),
+      mqtt(mqtt_spec()),
+      spool(spool_spec()),
+      health(health_spec()),
+      shortage(shortage_spec()),
+      source(source_spec()),
+      material(material_spec()) {
+  // The root refers to the sections above by address: they live as long as this object.
   root.name = "";
   root.check = check_root;
   root.keys = {

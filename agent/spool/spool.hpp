@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,6 +54,19 @@ struct options {
 };
 
 /// The spool. See the file comment.
+/// Bounds shared by the spool's files (spool.cpp, spool_acks.cpp).
+namespace limits {
+/// Reported ranges kept at most (older ones merge, so the count stays exact).
+inline constexpr std::size_t report_ranges_bound = 1u << 16;
+/// Bytes read at once when the backlog is read back.
+inline constexpr std::size_t read_buffer_bytes = 256u << 10;
+inline constexpr std::uint64_t min_segment_bytes = 512;
+/// Record offsets are kept as 4 bytes each; a 1 GiB cap keeps every offset (and a
+/// damaged span) far below 4 GiB even with one maximal record past the cap.
+inline constexpr std::uint64_t max_segment_bytes = 1ull << 30;
+inline constexpr std::uint64_t max_seq = std::numeric_limits<std::uint64_t>::max();
+}  // namespace limits
+
 class spool {
  public:
   /// Starts the sync worker; touches no file until recover().

@@ -4,7 +4,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <system_error>
+
 namespace plant {
+
+std::string errno_text(int error) { return std::generic_category().message(error); }
 
 std::string chown_command(const std::string& dir) {
   const uid_t uid = ::geteuid();

@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "agent/config/config_loader.hpp"
-#include "tests/config/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace plant::config {
 namespace {
 
-using testing::temp_dir;
+using plant::test::temp_dir;
 using lines = std::vector<std::string>;
 
 // Lines 1-3 of most inputs below.
@@ -138,8 +138,8 @@ TEST(config_errors, cross_key_rules) {
 
 TEST(config_errors, unreadable_tls_file) {
   temp_dir dir;
-  const std::string ca = (dir.path() / "ca.pem").string();
-  EXPECT_EQ(errors_of(agent_lines + "[mqtt]\nurl = \"ssl://broker\"\nca_file = \"ca.pem\"\n", dir.path().string()),
+  const std::string ca = dir.file("ca.pem");
+  EXPECT_EQ(errors_of(agent_lines + "[mqtt]\nurl = \"ssl://broker\"\nca_file = \"ca.pem\"\n", dir.path()),
             lines{"t.toml:6:11: error: mqtt.ca_file: cannot read '" + ca + "': No such file or directory"});
 }
 
@@ -211,7 +211,7 @@ TEST(config_errors, ignored_keys_are_warnings) {
   dir.write("ca.pem", "ca");
   const load_result r = load_config_text(agent_lines + "[mqtt]\nca_file = \"ca.pem\"\n"
                                                        "[[source.csv]]\nname = \"c\"\ndirectory = \"in\"\nmove_to = \"old\"\n",
-                                         "t.toml", {}, dir.path().string());
+                                         "t.toml", {}, dir.path());
   ASSERT_TRUE(r.config);
   lines out;
   for (const diagnostic& d : r.warnings) out.push_back(d.to_string());

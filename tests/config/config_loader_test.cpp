@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/config/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace plant::config {
 namespace {
@@ -20,7 +20,7 @@ std::vector<sources::simulator_settings> simulators(const agent_config& c) {
 std::vector<sources::csv_settings> csvs(const agent_config& c) { return c.sources_of<sources::csv_settings>(); }
 std::vector<sources::modbus_settings> modbus(const agent_config& c) { return c.sources_of<sources::modbus_settings>(); }
 
-using testing::temp_dir;
+using plant::test::temp_dir;
 
 const std::string agent_lines = "[agent]\nid = \"gw-1\"\nsite = \"plant-1\"\n";
 
@@ -79,8 +79,8 @@ TEST(config_loader, fills_the_mqtt_section) {
                            "reconnect_max_delay = \"2m\"\n"
                            "queue_max_messages = 2000\n"
                            "shutdown_timeout = \"0s\"\n";
-  const agent_config c = load_ok(text, dir.path().string());
-  const std::string d = dir.path().string();
+  const agent_config c = load_ok(text, dir.path());
+  const std::string d = dir.path();
   EXPECT_EQ(c.mqtt.url, "ssl://broker.plant.local:8883");  // the default port is spelled out
   EXPECT_EQ(c.mqtt.client_id, "agent-7");
   EXPECT_EQ(c.mqtt.qos, 2);
@@ -359,13 +359,13 @@ TEST(config_loader, load_config_file_resolves_against_the_file_directory) {
   const std::string path = dir.write("conf/agent.toml", agent_lines + "[mqtt]\npassword_file = \"secret\"\n");
   const load_result r = load_config_file(path);
   ASSERT_EQ(texts(r.errors), std::vector<std::string>{});
-  EXPECT_EQ(r.config->mqtt.password_file, (dir.path() / "conf/secret").string());
+  EXPECT_EQ(r.config->mqtt.password_file, dir.file("conf/secret"));
   EXPECT_EQ(r.config->source_path, path);
 }
 
 TEST(config_loader, load_config_file_reports_an_unreadable_file) {
   temp_dir dir;
-  const std::string path = (dir.path() / "missing.toml").string();
+  const std::string path = dir.file("missing.toml");
   const load_result r = load_config_file(path);
   EXPECT_FALSE(r.config);
   EXPECT_EQ(texts(r.errors), std::vector<std::string>{path + ": error: cannot read '" + path +

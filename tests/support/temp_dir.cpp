@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -50,6 +52,15 @@ temp_dir& temp_dir::operator=(temp_dir&& other) noexcept {
 }
 
 std::string temp_dir::file(const std::string& name) const { return path_ + "/" + name; }
+
+std::string temp_dir::write(const std::string& name, const std::string& text) const {
+  const std::filesystem::path target = file(name);
+  std::filesystem::create_directories(target.parent_path());
+  std::ofstream out(target, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + target.string());
+  return target.string();
+}
 
 void temp_dir::remove() {
   if (path_.empty()) return;

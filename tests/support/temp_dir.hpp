@@ -23,6 +23,9 @@ class temp_dir {
   const std::string& path() const { return path_; }
   /// `path()/name`; nothing is created.
   std::string file(const std::string& name) const;
+  /// Writes `text` to `path()/name`, making the directories on the way; returns the path.
+  /// Throws std::runtime_error when it cannot.
+  std::string write(const std::string& name, const std::string& text) const;
 
  private:
   void remove();

@@ -199,6 +199,118 @@ std::string help_text() {
   return out;
 }
 
+namespace {
+
+/// Stores one option's value in `o`; returns the usage error, or "" when it is fine.
+std::string apply_option(std::string_view n, const std::string& value, watch_options& o) {
+  const std::string bad_value = "'" + value + "'";
+  if (n == "--url") {
+    o.url = value;
+  } else if (n == "--username") {
+    o.username = value;
+  } else if (n == "--password-file") {
+    o.password_file = value;
+  } else if (n == "--ca-file") {
+    o.ca_file = value;
+  } else if (n == "--cert-file") {
+    o.cert_file = value;
+  } else if (n == "--key-file") {
+    o.key_file = value;
+  } else if (n == "--insecure") {
+    o.insecure = true;
+  } else if (n == "--prefix") {
+    o.prefix = value;
+  } else if (n == "--topic") {
+    const std::string problem = filter_problem(value);
+    if (!problem.empty()) return "--topic: invalid filter " + bad_value + ": " + problem;
+    o.topics.push_back(value);
+  } else if (n == "--qos") {
+    if (value != "0" && value != "1" && value != "2") return "--qos: expected 0, 1 or 2, got " + bad_value;
+    o.qos = value[0] - '0';
+  } else if (n == "--client-id") {
+    if (value.empty()) return "--client-id: must not be empty";
+    o.client_id = value;
+  } else if (n == "--persistent") {
+    o.persistent = true;
+  } else if (n == "--json") {
+    o.json = true;
+  } else if (n == "--audit") {
+    o.audit = true;
+  } else if (n == "--shortages") {
+    o.shortages = true;
+  } else if (n == "--count") {
+    if (!parse_unsigned(value, o.count) || o.count == 0)
+      return "--count: expected a whole number above 0, got " + bad_value;
+  } else if (n == "--duration" || n == "--refresh") {
+    std::chrono::milliseconds d{0};
+    std::string why;
+    if (!parse_positive_duration(value, d, why)) {
+      return std::string(n) + ": expected a duration like 500ms, 10s, 2m or 1h30m, got " + bad_value + " (" + why +
+             ")";
+    }
+    if (n == "--refresh" && d < std::chrono::milliseconds(100)) return "--refresh: must be at least 100ms, got " + bad_value;
+    (n == "--duration" ? o.duration : o.refresh) = d;
+  } else if (n == "--config") {
+    o.config_file = value;
+  }
+  return {};
+}
+
+/// Where the URL and prefix in use came from, for error messages.
+struct origins {
+  std::string url = "--url";
+  std::string prefix = "--prefix";
+};
+
+/// --config fills in only what the command line left open; returns the usage error or "".
+std::string import_agent_config(watch_options& o, const std::set<std::string_view>& given,
+                                const connection_importer& importer, origins& from) {
+  if (o.config_file.empty()) return {};
+  if (!importer) return "--config is not supported by this build";
+  const connection_import imported = importer(o.config_file);
+  if (!imported.connection) return "cannot use --config " + o.config_file + ":\n" + imported.error;
+  const imported_connection& c = *imported.connection;
+  const auto take = [&](std::string_view flag, std::string& field, const std::string& from_config) {
+    if (given.count(flag) == 0 && !from_config.empty()) field = from_config;
+  };
+  take("--url", o.url, c.url);
+  take("--username", o.username, c.username);
+  take("--password-file", o.password_file, c.password_file);
+  take("--ca-file", o.ca_file, c.ca_file);
+  take("--cert-file", o.cert_file, c.cert_file);
+  take("--key-file", o.key_file, c.key_file);
+  take("--prefix", o.prefix, c.topic_prefix);
+  if (given.count("--insecure") == 0) o.insecure = !c.tls_verify;
+  if (given.count("--url") == 0) from.url = "mqtt.url from " + o.config_file;
+  if (given.count("--prefix") == 0) from.prefix = "mqtt.topic_prefix from " + o.config_file;
+  return {};
+}
+
+/// Options that are fine alone but not together; returns the usage error or "".
+std::string check_combination(const watch_options& o, const std::set<std::string_view>& given, const origins& from) {
+  if (!valid_url(o.url)) return from.url + ": expected tcp://host:port or ssl://host:port, got '" + o.url + "'";
+  if (!valid_prefix(o.prefix)) {
+    return from.prefix + ": expected topic levels like plant/v1 without wildcards, got '" + o.prefix + "'";
+  }
+  if (o.persistent && o.client_id.empty()) {
+    return "--persistent needs --client-id (the broker keeps the session under that id)";
+  }
+  if (!o.password_file.empty() && o.username.empty()) {
+    return "--password-file needs --username (MQTT sends no password without a user name)";
+  }
+  if (!o.key_file.empty() && o.cert_file.empty()) return "--key-file needs --cert-file";
+  // TLS flags on a plain-TCP URL mean the user expects encryption they would
+  // not get; settings inherited from --config are left alone (the agent's concern).
+  if (o.url.rfind("tcp://", 0) == 0) {
+    for (std::string_view flag : {"--ca-file", "--cert-file", "--key-file", "--insecure"}) {
+      if (given.count(flag) != 0) return std::string(flag) + " needs an ssl:// URL, got '" + o.url + "'";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 parse_result parse_command_line(const std::vector<std::string>& args, const connection_importer& importer) {
   parse_result result;
   watch_options& o = result.options;
@@ -245,134 +357,18 @@ parse_result parse_command_line(const std::vector<std::string>& args, const conn
                                  std::string(spec->value_name) + ")");
       return result;
     }
-
-    const std::string_view n = spec->name;
-    const std::string bad_value = "'" + value + "'";
-    if (n == "--url") {
-      o.url = value;
-    } else if (n == "--username") {
-      o.username = value;
-    } else if (n == "--password-file") {
-      o.password_file = value;
-    } else if (n == "--ca-file") {
-      o.ca_file = value;
-    } else if (n == "--cert-file") {
-      o.cert_file = value;
-    } else if (n == "--key-file") {
-      o.key_file = value;
-    } else if (n == "--insecure") {
-      o.insecure = true;
-    } else if (n == "--prefix") {
-      o.prefix = value;
-    } else if (n == "--topic") {
-      const std::string problem = filter_problem(value);
-      if (!problem.empty()) {
-        result.error = usage_error("--topic: invalid filter " + bad_value + ": " + problem);
-        return result;
-      }
-      o.topics.push_back(value);
-    } else if (n == "--qos") {
-      if (value != "0" && value != "1" && value != "2") {
-        result.error = usage_error("--qos: expected 0, 1 or 2, got " + bad_value);
-        return result;
-      }
-      o.qos = value[0] - '0';
-    } else if (n == "--client-id") {
-      if (value.empty()) {
-        result.error = usage_error("--client-id: must not be empty");
-        return result;
-      }
-      o.client_id = value;
-    } else if (n == "--persistent") {
-      o.persistent = true;
-    } else if (n == "--json") {
-      o.json = true;
-    } else if (n == "--audit") {
-      o.audit = true;
-    } else if (n == "--shortages") {
-      o.shortages = true;
-    } else if (n == "--count") {
-      if (!parse_unsigned(value, o.count) || o.count == 0) {
-        result.error = usage_error("--count: expected a whole number above 0, got " + bad_value);
-        return result;
-      }
-    } else if (n == "--duration" || n == "--refresh") {
-      std::chrono::milliseconds d{0};
-      std::string why;
-      if (!parse_positive_duration(value, d, why)) {
-        result.error = usage_error(std::string(n) + ": expected a duration like 500ms, 10s, 2m or 1h30m, got " +
-                                   bad_value + " (" + why + ")");
-        return result;
-      }
-      if (n == "--refresh" && d < std::chrono::milliseconds(100)) {
-        result.error = usage_error("--refresh: must be at least 100ms, got " + bad_value);
-        return result;
-      }
-      (n == "--duration" ? o.duration : o.refresh) = d;
-    } else if (n == "--config") {
-      o.config_file = value;
-    }
-  }
-
-  // --config fills in only what the command line left open.
-  std::string url_origin = "--url";
-  std::string prefix_origin = "--prefix";
-  if (!o.config_file.empty()) {
-    if (!importer) {
-      result.error = usage_error("--config is not supported by this build");
+    if (std::string problem = apply_option(spec->name, value, o); !problem.empty()) {
+      result.error = usage_error(problem);
       return result;
     }
-    const connection_import imported = importer(o.config_file);
-    if (!imported.connection) {
-      result.error = usage_error("cannot use --config " + o.config_file + ":\n" + imported.error);
-      return result;
-    }
-    const imported_connection& c = *imported.connection;
-    const auto take = [&](std::string_view flag, std::string& field, const std::string& from_config) {
-      if (given.count(flag) == 0 && !from_config.empty()) field = from_config;
-    };
-    take("--url", o.url, c.url);
-    take("--username", o.username, c.username);
-    take("--password-file", o.password_file, c.password_file);
-    take("--ca-file", o.ca_file, c.ca_file);
-    take("--cert-file", o.cert_file, c.cert_file);
-    take("--key-file", o.key_file, c.key_file);
-    take("--prefix", o.prefix, c.topic_prefix);
-    if (given.count("--insecure") == 0) o.insecure = !c.tls_verify;
-    if (given.count("--url") == 0) url_origin = "mqtt.url from " + o.config_file;
-    if (given.count("--prefix") == 0) prefix_origin = "mqtt.topic_prefix from " + o.config_file;
   }
 
-  if (!valid_url(o.url)) {
-    result.error = usage_error(url_origin + ": expected tcp://host:port or ssl://host:port, got '" + o.url + "'");
+  origins from;
+  std::string problem = import_agent_config(o, given, importer, from);
+  if (problem.empty()) problem = check_combination(o, given, from);
+  if (!problem.empty()) {
+    result.error = usage_error(problem);
     return result;
-  }
-  if (!valid_prefix(o.prefix)) {
-    result.error = usage_error(prefix_origin + ": expected topic levels like plant/v1 without wildcards, got '" +
-                               o.prefix + "'");
-    return result;
-  }
-  if (o.persistent && o.client_id.empty()) {
-    result.error = usage_error("--persistent needs --client-id (the broker keeps the session under that id)");
-    return result;
-  }
-  if (!o.password_file.empty() && o.username.empty()) {
-    result.error = usage_error("--password-file needs --username (MQTT sends no password without a user name)");
-    return result;
-  }
-  if (!o.key_file.empty() && o.cert_file.empty()) {
-    result.error = usage_error("--key-file needs --cert-file");
-    return result;
-  }
-  // TLS flags on a plain-TCP URL mean the user expects encryption they would
-  // not get; settings inherited from --config are left alone (the agent's concern).
-  if (o.url.rfind("tcp://", 0) == 0) {
-    for (std::string_view flag : {"--ca-file", "--cert-file", "--key-file", "--insecure"}) {
-      if (given.count(flag) != 0) {
-        result.error = usage_error(std::string(flag) + " needs an ssl:// URL, got '" + o.url + "'");
-        return result;
-      }
-    }
   }
   if (o.topics.empty()) o.topics.push_back(o.prefix + "/#");
   return result;

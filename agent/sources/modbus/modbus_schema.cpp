@@ -122,20 +122,21 @@ void check_point(config::table_value& values, config::diagnostic_sink& sink) {
   }
 }
 
-
 struct modbus_sections {
   config::section_spec point, line, stock, modbus;
   modbus_sections();
 };
 
-modbus_sections::modbus_sections() {
-  point.name = "point";
-  point.help =
+// An inline point table ({ area, address, type, ... }), shared by lines and stocks.
+config::section_spec point_spec() {
+  config::section_spec s;
+  s.name = "point";
+  s.help =
       "A point is an inline table naming one Modbus value, e.g.\n"
       "  { area = \"holding\", address = 102, type = \"uint32\", order = \"CDAB\" }\n"
       "Its keys:";
-  point.check = check_point;
-  point.keys = {
+  s.check = check_point;
+  s.keys = {
       make_key("area", vt::choice).req().one_of({"coil", "discrete", "input", "holding"})
           .describe("Register area.").stored(store<&modbus_point::area>),
       make_key("address", vt::integer).req().range("0", "65535")
@@ -159,11 +160,16 @@ modbus_sections::modbus_sections() {
           .describe("state points only: register value -> line state, e.g. { 0 = \"idle\", 1 = \"running\" }.")
           .stored(store<&modbus_point::map>),
   };
+  return s;
+}
 
-  line.name = "source.modbus.line";
-  line.help = "A production line read from this PLC; give at least one of state, good_count, reject_count.";
-  line.check = check_modbus_line;
-  line.keys = {
+// [[source.modbus.line]]
+config::section_spec line_spec(const config::section_spec& point) {
+  config::section_spec s;
+  s.name = "source.modbus.line";
+  s.help = "A production line read from this PLC; give at least one of state, good_count, reject_count.";
+  s.check = check_modbus_line;
+  s.keys = {
       make_key("id", vt::string).req().checked(config::check_name).example_value(quoted("line-1"))
           .describe("Line id; becomes an MQTT topic level.").stored(store<&modbus_line::id>),
       make_key("state", vt::table).of(point)
@@ -178,10 +184,15 @@ modbus_sections::modbus_sections() {
           .describe("Point giving the running count of rejected parts.")
           .stored(store<&modbus_line::reject_count>),
   };
+  return s;
+}
 
-  stock.name = "source.modbus.stock";
-  stock.help = "A stock level read from this PLC (a silo, a tank, a scale).";
-  stock.keys = {
+// [[source.modbus.stock]]
+config::section_spec stock_spec(const config::section_spec& point) {
+  config::section_spec s;
+  s.name = "source.modbus.stock";
+  s.help = "A stock level read from this PLC (a silo, a tank, a scale).";
+  s.keys = {
       make_key("material", vt::string).req().checked(config::check_name).example_value(quoted("steel-coil"))
           .describe("Material id; becomes an MQTT topic level.").stored(store<&modbus_stock::material>),
       make_key("unit", vt::string).def(quoted("")).example_value(quoted("kg"))
@@ -192,15 +203,20 @@ modbus_sections::modbus_sections() {
           .example_value("{ area = \"holding\", address = 200, type = \"float32\", order = \"ABCD\", scale = 0.1, offset = 0.0 }")
           .describe("Point giving the quantity.").stored(store<&modbus_stock::quantity>),
   };
+  return s;
+}
 
-  modbus.name = "source.modbus";
-  modbus.help = "A Modbus device: a PLC over TCP or a device on a serial line (RTU).";
-  modbus.check = check_modbus_block;
+// [[source.modbus]]
+config::section_spec modbus_spec(const config::section_spec& line, const config::section_spec& stock) {
+  config::section_spec s;
+  s.name = "source.modbus";
+  s.help = "A Modbus device: a PLC over TCP or a device on a serial line (RTU).";
+  s.check = check_modbus_block;
   common_key_spelling spelling;
   spelling.retry_min_aliases = {"reconnect_min_delay"};
   spelling.retry_max_aliases = {"reconnect_max_delay"};
-  modbus.keys = common_source_keys<modbus_settings>(spelling, config::check_name);
-  modbus.keys[0].example_value(quoted("plc-1"));
+  s.keys = common_source_keys<modbus_settings>(spelling, config::check_name);
+  s.keys[0].example_value(quoted("plc-1"));
   for (auto key : std::vector<config::key_spec>{
       make_key("address", vt::string).req().checked(check_modbus_address)
           .example_value(quoted("tcp://192.168.10.20:502"))
@@ -226,8 +242,8 @@ modbus_sections::modbus_sections() {
       make_key("stock", vt::table_array).of(stock).describe("Stock levels read from this device.")
           .stored(store<&modbus_settings::stocks>),
   })
-    modbus.keys.push_back(std::move(key));
-  modbus.examples = {
+    s.keys.push_back(std::move(key));
+  s.examples = {
       config::example_spec{"Modbus TCP: a PLC on the network.",
                            {"name", "address", "unit_id", "interval", "timeout", "max_gap", "retry_min_delay",
                             "retry_max_delay", "line", "stock"},
@@ -244,7 +260,13 @@ modbus_sections::modbus_sections() {
                             {"stock.quantity", "{ area = \"input\", address = 0, type = \"int32\", order = \"CDAB\" }"}},
                            false},
   };
+  return s;
 }
+
+// Lines and stocks refer to the point section, the device to both, by address:
+// they live as long as this object.
+modbus_sections::modbus_sections()
+    : point(point_spec()), line(line_spec(point)), stock(stock_spec(point)), modbus(modbus_spec(line, stock)) {}
 
 const modbus_sections& sections() {
   static const modbus_sections s;
