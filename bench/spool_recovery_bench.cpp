@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 
 namespace {
 
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
 
   options o;
   o.dir = dir;
-  o.sync = plant::config::sync_mode::batch;
+  o.sync = plant::spool::sync_mode::batch;
   o.max_bytes = 0;
   o.max_age_ms = 0;
   o.segment_bytes = 16ull << 20;

@@ -11,15 +11,9 @@
 #include "agent/transport/outbox.hpp"
 #include "common/core/latency_histogram.hpp"
 #include "common/core/seq_ranges.hpp"
+#include "common/http/http_server.hpp"
 
 namespace plant::app {
-
-/// The health endpoint's own counters.
-struct http_stats {
-  std::uint64_t requests = 0;             ///< requests answered (any status)
-  std::uint64_t refused_connections = 0;  ///< closed at once: too many connections open
-  std::uint64_t timed_out_connections = 0;  ///< closed at the per-connection deadline
-};
 
 /// One snapshot of everything the agent reports, taken on the event-loop thread:
 /// the status message (encoding/status_encoding.hpp) and /metrics both render
@@ -64,7 +58,7 @@ struct agent_stats {
   std::vector<sources::source_stats> sources;  ///< one per running source
   std::uint64_t log_suppressed = 0;       ///< rate-limited log lines not printed
   std::vector<edge::material_status> materials;  ///< the shortage picture (empty when off)
-  http_stats http;                        ///< filled in by the endpoint
+  http::server_stats http;                ///< filled in by the endpoint
 };
 
 }  // namespace plant::app

@@ -16,7 +16,7 @@
 #include "agent/encoding/envelope.hpp"
 #include "agent/sources/polled_source.hpp"
 #include "agent/sources/source_registry.hpp"
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
 #include "agent/transport/mqtt_publisher.hpp"

@@ -11,7 +11,7 @@
 #include "agent/config/config_loader.hpp"
 #include "agent/edge/shortage_detector.hpp"
 #include "agent/sources/polled_source.hpp"
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
 #include "agent/transport/mqtt_publisher.hpp"

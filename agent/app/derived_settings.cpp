@@ -7,6 +7,7 @@
 
 #include "agent/encoding/status_encoding.hpp"
 #include "agent/encoding/topics.hpp"
+#include "common/core/file_access.hpp"
 
 namespace plant::app {
 
@@ -29,11 +30,9 @@ std::size_t memory_bound_bytes(const config::agent_config& c) {
 
 std::string read_password(const config::agent_config& config) {
   if (config.mqtt.password_file.empty()) return {};
-  std::ifstream in(config.mqtt.password_file);
-  if (!in) throw std::runtime_error("mqtt.password_file: cannot read '" + config.mqtt.password_file + "'");
   std::string password;
-  std::getline(in, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
+  const std::string problem = read_secret_file(config.mqtt.password_file, password);
+  if (!problem.empty()) throw std::runtime_error("mqtt.password_file: '" + config.mqtt.password_file + "': " + problem);
   return password;
 }
 

@@ -1,7 +1,6 @@
 #include "agent/app/metrics_text.hpp"
 
-#include <charconv>
-#include <cmath>
+#include "common/http/prometheus_text.hpp"
 
 namespace plant::app {
 
@@ -25,80 +24,9 @@ std::string spool_reason(const agent_stats& s) {
   return "spool unhealthy: " + (error.empty() ? std::string("no reason recorded") : error);
 }
 
-std::string escape_help(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::uint64_t flag(bool on) { return on ? 1 : 0; }
 
-using label = std::pair<std::string_view, std::string_view>;
-
-// Appends metric families in order; each family's HELP and TYPE come once,
-// before its samples, as the format requires.
-class exposition {
- public:
-  void family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ += "# HELP ";
-    out_ += name;
-    out_ += ' ';
-    out_ += escape_help(help);
-    out_ += "\n# TYPE ";
-    out_ += name;
-    out_ += ' ';
-    out_ += type;
-    out_ += '\n';
-  }
-
-  void sample(std::string_view name, std::initializer_list<label> labels, std::string_view value) {
-    out_ += name;
-    if (labels.size() > 0) {
-      out_ += '{';
-      bool first = true;
-      for (const auto& [key, text] : labels) {
-        if (!first) out_ += ',';
-        first = false;
-        out_ += key;
-        out_ += "=\"";
-        out_ += escape_label_value(text);
-        out_ += '"';
-      }
-      out_ += '}';
-    }
-    out_ += ' ';
-    out_ += value;
-    out_ += '\n';
-  }
-
-  void sample(std::string_view name, std::initializer_list<label> labels, std::uint64_t value) {
-    sample(name, labels, std::to_string(value));
-  }
-
-  // A family with one unlabelled sample, the common case.
-  void single(std::string_view name, std::string_view type, std::string_view help, std::uint64_t value) {
-    family(name, type, help);
-    sample(name, {}, value);
-  }
-  void single(std::string_view name, std::string_view type, std::string_view help, double value) {
-    family(name, type, help);
-    sample(name, {}, format_metric_value(value));
-  }
-
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
+using exposition = prometheus::text;
 
 void render_sources(exposition& out, const std::vector<sources::source_stats>& sources) {
   if (sources.empty()) return;
@@ -128,19 +56,6 @@ void render_sources(exposition& out, const std::vector<sources::source_stats>& s
   }
 }
 
-void render_latency(exposition& out, const latency_histogram& h) {
-  constexpr std::string_view name = "plant_agent_publish_ack_latency_seconds";
-  out.family(name, "histogram", "Time from handing a message to the MQTT client to the broker's acknowledgement.");
-  const std::string bucket = std::string(name) + "_bucket";
-  for (std::size_t i = 0; i < latency_histogram::bounds_ms.size(); ++i) {
-    const std::string le = format_metric_value(latency_histogram::bounds_ms[i] / 1000.0);
-    out.sample(bucket, {{"le", le}}, h.cumulative(i));
-  }
-  out.sample(bucket, {{"le", "+Inf"}}, h.count());
-  out.sample(std::string(name) + "_sum", {}, format_metric_value(static_cast<double>(h.sum_us()) / 1e6));
-  out.sample(std::string(name) + "_count", {}, h.count());
-}
-
 }  // namespace
 
 health_verdict decide_health(const agent_stats& s) {
@@ -165,28 +80,6 @@ health_verdict decide_health(const agent_stats& s) {
   return verdict;
 }
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string format_metric_value(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
-
 std::string render_metrics(const agent_stats& s) {
   exposition out;
   out.family("plant_agent_info", "gauge", "Always 1; the labels describe the running agent.");
@@ -208,7 +101,8 @@ std::string render_metrics(const agent_stats& s) {
              "Messages sent again from the spool or after a reconnect, marked replayed.", s.messages.replayed);
   out.single("plant_agent_publish_errors_total", "counter", "Publishes the MQTT client refused.",
              s.messages.publish_errors);
-  render_latency(out, s.ack_latency);
+  out.histogram("plant_agent_publish_ack_latency_seconds",
+                "Time from handing a message to the MQTT client to the broker's acknowledgement.", s.ack_latency);
 
   out.single("plant_agent_backlog_messages", "gauge", "Messages sealed but not yet acknowledged by the broker.",
              s.backlog_messages);

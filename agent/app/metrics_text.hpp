@@ -29,10 +29,4 @@ health_verdict decide_health(const agent_stats& snapshot);
 /// The snapshot in Prometheus text format 0.0.4, every metric prefixed plant_agent_.
 std::string render_metrics(const agent_stats& snapshot);
 
-/// A label value escaped per the text format: backslash, double quote and newline.
-std::string escape_label_value(std::string_view value);
-
-/// A float the way the text format wants it: shortest round-trip form, "+Inf", "-Inf", "NaN".
-std::string format_metric_value(double value);
-
 }  // namespace plant::app

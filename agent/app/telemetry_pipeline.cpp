@@ -25,8 +25,7 @@ void telemetry_pipeline::set_batching(batching limits) {
 void telemetry_pipeline::accept(std::vector<sample>& samples, const std::string& source_name) {
   samples_in_ += samples.size();
   // The outbox knows the broker's limit too (MQTT 5 Maximum Packet Size), which may be lower.
-  const std::size_t byte_limit =
-      std::max<std::size_t>(1, std::min(limits_.max_message_bytes, outbox_.max_message_bytes()) - replay_marker_bytes);
+  const std::size_t byte_limit = message_byte_limit();
   for (const auto& s : samples) {
     if (observer_) observer_(s, source_name);
     if (!batcher_.empty() && batcher_.bytes_bound() + batcher_.cost_of(s, source_name) > byte_limit) seal_batch();
@@ -36,13 +35,24 @@ void telemetry_pipeline::accept(std::vector<sample>& samples, const std::string&
   if (!samples.empty()) arm_timer();
 }
 
+std::size_t telemetry_pipeline::message_byte_limit() const {
+  const std::size_t limit = std::min(limits_.max_message_bytes, outbox_.max_message_bytes());
+  return limit > replay_marker_bytes + 1 ? limit - replay_marker_bytes : 1;
+}
+
 void telemetry_pipeline::seal_batch() {
-  if (batcher_.empty()) return;
+  // The limit may have fallen since these samples came (a broker stating a lower
+  // Maximum Packet Size on connect): what no longer fits goes into the next seqs
+  // rather than into one message the outbox would have to drop.
+  const std::size_t byte_limit = message_byte_limit();
   const epoch_ms now = wall_clock_ms();
-  const transport::seal_result sealed = outbox_.seal(
-      encoding::stream::telemetry, [&](std::uint64_t seq) { return batcher_.seal(seq, now); }, now);
-  if (first_unsettled_seq_ == 0) first_unsettled_seq_ = sealed.seq;
-  last_sealed_seq_ = sealed.seq;
+  while (!batcher_.empty()) {
+    const transport::seal_result sealed = outbox_.seal(
+        encoding::stream::telemetry,
+        [&](std::uint64_t seq) { return batcher_.seal_within(seq, now, byte_limit + replay_marker_bytes); }, now);
+    if (first_unsettled_seq_ == 0) first_unsettled_seq_ = sealed.seq;
+    last_sealed_seq_ = sealed.seq;
+  }
 }
 
 void telemetry_pipeline::when_accepted_is_safe(std::function<void(bool)> done) {

@@ -52,6 +52,8 @@ class telemetry_pipeline final : public sources::sample_sink {
 
  private:
   void seal_batch();
+  /// The largest sealed telemetry payload, leaving room for a later replay marker.
+  std::size_t message_byte_limit() const;
   void arm_timer();
 
   boost::asio::io_context& io_;

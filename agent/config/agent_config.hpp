@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "agent/sources/source_registry.hpp"
+#include "common/spool/sync_mode.hpp"
 
 namespace plant::config {
 
 using millis = std::chrono::milliseconds;
 
 enum class log_level { debug, info, warn, error };
-enum class sync_mode { always, batch, never };
+/// spool.sync, in the order of its choices (the spool's own enum).
+using sync_mode = spool::sync_mode;
 /// mqtt.protocol, in the order of its choices.
 enum class mqtt_protocol { automatic, v5, v3_1_1 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/config/checks.hpp"
+#include "common/config/mqtt_keys.hpp"
 
 namespace plant::config {
 
@@ -146,68 +147,35 @@ section_spec mqtt_spec() {
   s.name = "mqtt";
   s.help = "The MQTT broker the agent publishes to.";
   s.check = check_agent_mqtt;
-  s.keys = {
-      make_key("url", vt::string).def(quoted("tcp://localhost:1883")).checked(check_mqtt_url)
-          .describe("\"tcp://host[:port]\" (port 1883) or \"ssl://host[:port]\" (port 8883).")
-          .stored(store<&mqtt_section::url>).on_reload_reconnect(),
-      make_key("client_id", vt::string).def(quoted(""))
-          .describe("MQTT client id; \"\" = \"plant-agent-<site>-<id>\".").stored(store<&mqtt_section::client_id>)
-          .on_reload_reconnect(),
-      make_key("qos", vt::integer).def("1").range("0", "2")
-          .describe("QoS of telemetry messages.").stored(store<&mqtt_section::qos>),
-      make_key("protocol", vt::choice).def(quoted("auto")).one_of({"auto", "5", "3.1.1"})
-          .describe("MQTT version: 5 makes the broker say when it drops a message (ACL, size, quota) and "
-                    "what it accepts; \"auto\" = 5, or 3.1.1 when the broker refuses 5.")
-          .stored(store<&mqtt_section::protocol>).on_reload_reconnect(),
-      make_key("username", vt::string).def(quoted("")).describe("\"\" = connect without a user name.")
-          .stored(store<&mqtt_section::username>).on_reload_reconnect(),
-      make_key("password_file", vt::path).def(quoted(""))
-          .describe("File holding the password (keep it out of this file); \"\" = none.")
-          .stored(store<&mqtt_section::password_file>).on_reload_reconnect(),
-      make_key("ca_file", vt::path).def(quoted(""))
-          .describe("ssl:// only: CA certificates (PEM) to verify the broker; \"\" = system CAs.")
-          .stored(store<&mqtt_section::ca_file>).on_reload_reconnect(),
-      make_key("cert_file", vt::path).def(quoted(""))
-          .describe("ssl:// only: client certificate (PEM); needs key_file.").stored(store<&mqtt_section::cert_file>)
-          .on_reload_reconnect(),
-      make_key("key_file", vt::path).def(quoted(""))
-          .describe("ssl:// only: client private key (PEM); needs cert_file.").stored(store<&mqtt_section::key_file>)
-          .on_reload_reconnect(),
-      make_key("tls_verify", vt::boolean).def("true")
-          .describe("Verify the broker's certificate and host name.").stored(store<&mqtt_section::tls_verify>)
-          .on_reload_reconnect(),
-      make_key("keepalive", vt::duration).def(quoted("30s")).range("1s", "1h").in_whole_seconds()
-          .describe("MQTT keep-alive interval (whole seconds).").stored(store<&mqtt_section::keepalive>)
-          .on_reload_reconnect(),
-      make_key("topic_prefix", vt::string).def(quoted("plant/v1")).checked(check_topic_prefix)
-          .describe("First topic levels of every message.").stored(store<&mqtt_section::topic_prefix>)
-          .on_reload_reconnect(),
-      make_key("publish_interval", vt::duration).def(quoted("1s")).range("10ms", "1h")
-          .describe("How long samples are batched before publishing.")
-          .stored(store<&mqtt_section::publish_interval>),
-      make_key("max_batch", vt::integer).def("1000").range("1", "100000")
-          .describe("Samples per telemetry message.").stored(store<&mqtt_section::max_batch>),
-      make_key("max_inflight", vt::integer).def("64").range("1", "32767")
-          .describe("Messages sent but not yet acknowledged.").stored(store<&mqtt_section::max_inflight>)
-          .on_reload_reconnect(),
-      make_key("connect_timeout", vt::duration).def(quoted("10s")).range("1s", "5m").in_whole_seconds()
-          .describe("Give up a connection attempt after this (whole seconds).")
-          .stored(store<&mqtt_section::connect_timeout>).on_reload_reconnect(),
-      make_key("reconnect_min_delay", vt::duration).def(quoted("1s")).range("10ms", "1h")
-          .describe("First delay before reconnecting; doubles per failure.")
-          .stored(store<&mqtt_section::reconnect_min_delay>),
-      make_key("reconnect_max_delay", vt::duration).def(quoted("60s")).range("10ms", "24h")
-          .describe("Longest delay before reconnecting; at least reconnect_min_delay.")
-          .stored(store<&mqtt_section::reconnect_max_delay>),
-      make_key("queue_max_messages", vt::integer).def("1000").range("1", "1000000")
-          .describe("Messages held in memory when the spool is off or cannot write; past it the oldest are dropped (reported).")
-          .stored(store<&mqtt_section::queue_max_messages>),
-      make_key("max_message_bytes", vt::size).def(quoted("256KiB")).range("4KiB", "15MiB")
-          .describe("Largest MQTT payload sent; telemetry batches are split below it (set it below the broker's message_size_limit).")
-          .stored(store<&mqtt_section::max_message_bytes>),
-      make_key("shutdown_timeout", vt::duration).def(quoted("5s")).range("0s", "5m")
-          .describe("On stop, wait this long for acknowledgements.").stored(store<&mqtt_section::shutdown_timeout>),
-  };
+  s.keys = mqtt_connection_keys<mqtt_section>("\"\" = \"plant-agent-<site>-<id>\".");
+  for (auto key : {
+           make_key("qos", vt::integer).def("1").range("0", "2")
+               .describe("QoS of telemetry messages.").stored(store<&mqtt_section::qos>),
+           make_key("protocol", vt::choice).def(quoted("auto")).one_of({"auto", "5", "3.1.1"})
+               .describe("MQTT version: 5 makes the broker say when it drops a message (ACL, size, quota) and "
+                         "what it accepts; \"auto\" = 5, or 3.1.1 when the broker refuses 5.")
+               .stored(store<&mqtt_section::protocol>).on_reload_reconnect(),
+           make_key("publish_interval", vt::duration).def(quoted("1s")).range("10ms", "1h")
+               .describe("How long samples are batched before publishing.")
+               .stored(store<&mqtt_section::publish_interval>),
+           make_key("max_batch", vt::integer).def("1000").range("1", "100000")
+               .describe("Samples per telemetry message.").stored(store<&mqtt_section::max_batch>),
+           make_key("max_inflight", vt::integer).def("64").range("1", "32767")
+               .describe("Messages sent but not yet acknowledged.").stored(store<&mqtt_section::max_inflight>)
+               .on_reload_reconnect(),
+           make_key("queue_max_messages", vt::integer).def("1000").range("1", "1000000")
+               .describe("Messages held in memory when the spool is off or cannot write; past it the oldest are "
+                         "dropped (reported).")
+               .stored(store<&mqtt_section::queue_max_messages>),
+           make_key("max_message_bytes", vt::size).def(quoted("256KiB")).range("4KiB", "15MiB")
+               .describe("Largest MQTT payload sent; telemetry batches are split below it (set it below the "
+                         "broker's message_size_limit).")
+               .stored(store<&mqtt_section::max_message_bytes>),
+           make_key("shutdown_timeout", vt::duration).def(quoted("5s")).range("0s", "5m")
+               .describe("On stop, wait this long for acknowledgements.")
+               .stored(store<&mqtt_section::shutdown_timeout>),
+       })
+    s.keys.push_back(std::move(key));
   return s;
 }
 

@@ -1,5 +1,9 @@
 #include "agent/encoding/telemetry_batcher.hpp"
 
+#include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+
 #include "plant/v1/plant.pb.h"
 
 namespace plant::encoding {
@@ -11,6 +15,26 @@ namespace {
 // every field here (numbers < 16), a varint at most 10, a length prefix at most 5.
 constexpr std::size_t tag = 1, varint = 10, length = 5, fixed64 = 8;
 std::size_t string_field(std::size_t size) { return tag + length + size; }
+// What mark_replayed appends to a resend.
+constexpr std::size_t replay_marker = 2;
+
+// Exactly what one element of a repeated message field adds to its parent: its
+// tag, its length prefix and its body. (Over-counting here would under-count
+// what stays, and a cut batch could pass the limit.)
+template <typename Message>
+std::size_t element_bytes(const Message& m) {
+  const std::size_t body = m.ByteSizeLong();
+  return tag + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
+}
+
+// Moves the last `count` elements of `from` to the end of `to`, keeping their order.
+template <typename Field>
+void move_tail(Field& from, Field& to, int count) {
+  std::vector<typename Field::value_type*> tail;
+  tail.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) tail.push_back(from.ReleaseLast());
+  for (auto it = tail.rbegin(); it != tail.rend(); ++it) to.AddAllocated(*it);
+}
 
 }  // namespace
 
@@ -90,6 +114,43 @@ void telemetry_batcher::add(const sample& s, std::string_view source_name) {
     stock->set_source(source);
   }
   ++samples_;
+}
+
+std::string telemetry_batcher::seal_within(std::uint64_t seq, epoch_ms created_at, std::size_t max_bytes) {
+  envelope_->set_agent(identity_.agent);
+  envelope_->set_site(identity_.site);
+  envelope_->set_seq(seq);
+  envelope_->set_created_at(created_at);
+  auto* batch = envelope_->mutable_telemetry();
+  // An upper bound that falls as elements leave: each takes its exact bytes with
+  // it, and the length prefixes above them can only shrink.
+  std::size_t size = envelope_->ByteSizeLong() + replay_marker;
+  if (size <= max_bytes || samples_ <= 1) return seal(seq, created_at);
+
+  // Cut from the back, stocks first (they are serialized after the lines), until
+  // what stays fits; one sample always stays so every seq carries something.
+  int keep_lines = batch->lines_size(), keep_stocks = batch->stocks_size();
+  while (size > max_bytes && keep_lines + keep_stocks > 1) {
+    if (keep_stocks > 0) {
+      size -= element_bytes(batch->stocks(--keep_stocks));
+    } else {
+      size -= element_bytes(batch->lines(--keep_lines));
+    }
+  }
+  auto rest = std::make_unique<v1::Envelope>();
+  auto* rest_batch = rest->mutable_telemetry();
+  rest_batch->set_base_time(batch->base_time());  // the times stay relative to it
+  *rest_batch->mutable_sources() = batch->sources();
+  move_tail(*batch->mutable_lines(), *rest_batch->mutable_lines(), batch->lines_size() - keep_lines);
+  move_tail(*batch->mutable_stocks(), *rest_batch->mutable_stocks(), batch->stocks_size() - keep_stocks);
+
+  std::string bytes;
+  envelope_->SerializeToString(&bytes);
+  envelope_ = std::move(rest);
+  samples_ = static_cast<std::size_t>(rest_batch->lines_size() + rest_batch->stocks_size());
+  // The source table is carried over whole, so source_names_ still matches it.
+  bound_ = empty_bound() + rest_batch->ByteSizeLong();
+  return bytes;
 }
 
 std::string telemetry_batcher::seal(std::uint64_t seq, epoch_ms created_at) {

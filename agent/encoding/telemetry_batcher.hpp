@@ -41,6 +41,11 @@ class telemetry_batcher {
   bool empty() const { return samples_ == 0; }
   /// Serializes the waiting samples as an Envelope with `seq` and clears the batch.
   std::string seal(std::uint64_t seq, epoch_ms created_at);
+  /// Like seal(), but only as many samples as fit in `max_bytes` (a later replay
+  /// marker included; at least one sample): the rest stay waiting for the next
+  /// seq. For a limit that fell after the samples came, as when a broker states
+  /// a lower Maximum Packet Size on connect than mqtt.max_message_bytes.
+  std::string seal_within(std::uint64_t seq, epoch_ms created_at, std::size_t max_bytes);
   /// Changes who the envelopes say they come from (a reload).
   void set_identity(envelope_identity identity) {
     identity_ = std::move(identity);

@@ -7,7 +7,7 @@
 #include <map>
 #include <memory>
 
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/message_store.hpp"
 #include "common/core/log.hpp"

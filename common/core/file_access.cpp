@@ -4,11 +4,38 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 namespace plant {
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
+
+std::string read_secret_file(const std::string& path, std::string& secret) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return "cannot open: " + errno_text(errno);
+  std::string text;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+    if (text.size() > 65536) {
+      std::fclose(file);
+      return "larger than 64 KiB, not a password file";
+    }
+  }
+  const bool failed = std::ferror(file) != 0;
+  const int read_errno = errno;
+  std::fclose(file);
+  if (failed) return "cannot read: " + errno_text(read_errno);
+  if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+  }
+  secret = std::move(text);
+  return {};
+}
 
 std::string chown_command(const std::string& dir) {
   const uid_t uid = ::geteuid();

@@ -68,9 +68,9 @@ TEST(health_decision, a_sub_second_limit_is_reported_in_milliseconds) {
 TEST(health_decision, a_failing_spool_is_unhealthy_and_its_prefix_is_not_repeated) {
   auto s = healthy_snapshot();
   s.spool_healthy = false;
-  s.spool_error = "spool: write /var/lib/plant-agent/spool/seg-1: No space left on device";
+  s.spool_error = "spool: write /var/lib/plant-common/spool/seg-1: No space left on device";
   EXPECT_EQ(decide_health(s).reason,
-            "spool unhealthy: write /var/lib/plant-agent/spool/seg-1: No space left on device");
+            "spool unhealthy: write /var/lib/plant-common/spool/seg-1: No space left on device");
   s.spool_error = "cannot create spool directory /x/spool: Permission denied";
   EXPECT_EQ(decide_health(s).reason, "spool unhealthy: cannot create spool directory /x/spool: Permission denied");
 }
@@ -103,24 +103,6 @@ TEST(health_decision, failing_sources_do_not_make_the_agent_unhealthy) {
   s.sources.push_back(plc);
   EXPECT_TRUE(decide_health(s).healthy);
 }
-
-TEST(metrics_text, label_values_escape_backslash_quote_and_newline_only) {
-  EXPECT_EQ(escape_label_value("plain-name_1.x"), "plain-name_1.x");
-  EXPECT_EQ(escape_label_value("a\\b\"c\nd\te"), "a\\\\b\\\"c\\nd\te");
-  EXPECT_EQ(escape_label_value(""), "");
-}
-
-TEST(metrics_text, values_use_the_shortest_form_and_the_format_s_infinities) {
-  EXPECT_EQ(format_metric_value(0.001), "0.001");
-  EXPECT_EQ(format_metric_value(2.5), "2.5");
-  EXPECT_EQ(format_metric_value(10), "10");
-  EXPECT_EQ(format_metric_value(0), "0");
-  EXPECT_EQ(format_metric_value(1700000000.123), "1700000000.123");
-  EXPECT_EQ(format_metric_value(1.0 / 0.0), "+Inf");
-  EXPECT_EQ(format_metric_value(-1.0 / 0.0), "-Inf");
-  EXPECT_EQ(format_metric_value(0.0 / 0.0), "NaN");
-}
-
 
 TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
   auto s = healthy_snapshot();

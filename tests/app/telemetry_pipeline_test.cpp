@@ -113,6 +113,37 @@ TEST_F(telemetry_pipeline_test, no_sealed_message_passes_max_message_bytes_even_
   EXPECT_EQ(samples, 3000u);
 }
 
+TEST_F(telemetry_pipeline_test, a_broker_limit_stated_after_the_samples_came_splits_the_open_batch) {
+  // Samples gathered before the CONNACK are cut for mqtt.max_message_bytes; the
+  // broker then says 4 KiB. Nothing may be dropped: the open batch is split.
+  make({100000, 1000ms, 256u << 10});
+  auto batch = stocks(600, 20);  // about 25 KiB
+  pipeline_->accept(batch, "sim");
+  const std::size_t broker_limit = 4 * 1024;
+  box_->set_broker_limits(20, broker_limit);
+  advance(1000ms);
+  EXPECT_EQ(box_->dropped().count(), 0u) << "a batch sealed before the limit was known was dropped";
+  ASSERT_GT(sealed(), 5u);
+  publisher_.connected_ = true;
+  box_->on_connected();
+  for (int round = 0; round < 1000 && !publisher_.unacked.empty(); ++round) {
+    for (auto seq : publisher_.take_unacked()) box_->on_delivered(seq);
+  }
+  std::size_t samples = 0;
+  std::uint64_t expected_seq = 1;
+  for (const auto& sent : publisher_.log) {
+    EXPECT_LE(sent.payload.size(), broker_limit);
+    v1::Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(sent.payload));
+    EXPECT_EQ(envelope.seq(), expected_seq++);
+    for (const auto& s : envelope.telemetry().stocks()) {
+      EXPECT_EQ(s.material(), batch[samples].name) << "samples out of order or lost at a cut";
+      ++samples;
+    }
+  }
+  EXPECT_EQ(samples, 600u);
+}
+
 TEST_F(telemetry_pipeline_test, a_source_learns_its_samples_are_safe_only_when_they_are) {
   make({1000, 1000ms, 256u << 10});
   auto batch = stocks(5);

@@ -92,6 +92,56 @@ TEST(telemetry_batcher, a_sample_costs_a_few_bytes_on_the_wire) {
   EXPECT_LT(bytes.size() / 1000.0, 50.0) << bytes.size();
 }
 
+TEST(telemetry_batcher, seal_within_keeps_what_does_not_fit_for_the_next_seq) {
+  telemetry_batcher batcher({"gw-1", "site-a"});
+  sample line;
+  line.kind = sample::kind_t::line;
+  line.name = "press-1";
+  line.receive_time = line.source_time = 1'700'000'000'000;
+  batcher.add(line, "plc");
+  for (int i = 0; i < 200; ++i) batcher.add(stock("material-" + std::to_string(i), i, 1'700'000'000'000 + i, 1'700'000'000'500 + i), i % 2 ? "wms" : "plc");
+  const std::size_t limit = 1500;
+  std::vector<std::string> materials;
+  std::uint64_t seq = 1;
+  int lines = 0;
+  while (!batcher.empty()) {
+    const std::size_t waiting = batcher.size();
+    const std::string bytes = batcher.seal_within(seq, 2'000'000'000'000, limit);
+    EXPECT_LE(bytes.size() + 2, limit) << "seq " << seq;
+    v1::Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(bytes));
+    EXPECT_EQ(envelope.seq(), seq);
+    const auto& batch = envelope.telemetry();
+    lines += batch.lines_size();
+    for (const auto& s : batch.stocks()) {
+      materials.push_back(s.material());
+      // Times and sources survive the cut: still relative to the first sample's base.
+      const int i = std::stoi(s.material().substr(9));
+      EXPECT_EQ(batch.base_time() + s.source_time(), 1'700'000'000'000 + i);
+      EXPECT_EQ(batch.sources(static_cast<int>(s.source())), i % 2 ? "wms" : "plc");
+    }
+    EXPECT_EQ(batcher.size(), waiting - static_cast<std::size_t>(batch.lines_size() + batch.stocks_size()));
+    ++seq;
+  }
+  EXPECT_GT(seq, 5u);
+  EXPECT_EQ(lines, 1);
+  ASSERT_EQ(materials.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(materials[static_cast<std::size_t>(i)], "material-" + std::to_string(i));
+  // One sample over the limit still goes out alone rather than looping.
+  batcher.add(stock(std::string(3000, 'x'), 1, 1, 1), "plc");
+  EXPECT_GT(batcher.seal_within(seq, 1, limit).size(), limit);
+  EXPECT_TRUE(batcher.empty());
+}
+
+TEST(telemetry_batcher, after_a_cut_the_bound_still_bounds_the_rest) {
+  telemetry_batcher batcher({"gw-1", "site-a"});
+  for (int i = 0; i < 100; ++i) batcher.add(stock("m" + std::to_string(i), i, 1000 + i, 2000 + i), "plc");
+  batcher.seal_within(1, 5000, 800);
+  ASSERT_FALSE(batcher.empty());
+  const std::size_t bound = batcher.bytes_bound();
+  EXPECT_LE(batcher.seal(2, 5000).size() + 2, bound);
+}
+
 TEST(envelope, mark_replayed_sets_the_flag_without_re_encoding) {
   telemetry_batcher batcher({"a", "s"});
   batcher.add(stock("m", 1, 1000, 1000), "src");

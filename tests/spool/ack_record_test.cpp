@@ -1,4 +1,4 @@
-#include "agent/spool/ack_record.hpp"
+#include "common/spool/ack_record.hpp"
 
 #include <gtest/gtest.h>
 

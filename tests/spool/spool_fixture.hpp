@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/spool/spool.hpp"
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/spool.hpp"
+#include "common/spool/spool_format.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -23,7 +23,7 @@ namespace plant::spool::test {
 
 /// Options for a spool in `dir` with no size or age limit unless given.
 inline options make_options(const std::filesystem::path& dir, std::uint64_t segment_bytes = 16ull << 20,
-                            config::sync_mode sync = config::sync_mode::batch) {
+                            sync_mode sync = sync_mode::batch) {
   options o;
   o.dir = dir;
   o.sync = sync;

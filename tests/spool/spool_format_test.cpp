@@ -1,4 +1,4 @@
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/spool_format.hpp"
 
 #include <gtest/gtest.h>
 

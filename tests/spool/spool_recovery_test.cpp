@@ -7,9 +7,9 @@
 #include <limits>
 #include <random>
 
-#include "agent/spool/ack_record.hpp"
-#include "agent/spool/spool.hpp"
-#include "agent/spool/spool_recovery.hpp"
+#include "common/spool/ack_record.hpp"
+#include "common/spool/spool.hpp"
+#include "common/spool/spool_recovery.hpp"
 #include "tests/spool/spool_fixture.hpp"
 
 namespace plant::spool {

@@ -1,4 +1,4 @@
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <random>
 #include <set>
 
-#include "agent/spool/ack_record.hpp"
+#include "common/spool/ack_record.hpp"
 #include "tests/spool/spool_fixture.hpp"
 
 namespace plant::spool {
@@ -340,7 +340,7 @@ TEST(spool, a_failed_segment_creation_leaves_no_file_behind) {
 
 TEST(spool, group_commit_reports_the_durable_seq_and_writes_the_ack_record) {
   plant::test::temp_dir dir("spool");
-  spool s(make_options(dir.path(), 1024, config::sync_mode::always));
+  spool s(make_options(dir.path(), 1024, sync_mode::always));
   s.recover(now_ms);
   EXPECT_EQ(s.durable_seq(), 0u);
   fill(s, 1, 30);  // several rotated segments plus the active one
@@ -370,13 +370,13 @@ TEST(spool, group_commit_reports_the_durable_seq_and_writes_the_ack_record) {
 TEST(spool, sync_never_still_moves_the_ack_record) {
   plant::test::temp_dir dir("spool");
   {
-    spool s(make_options(dir.path(), 1024, config::sync_mode::never));
+    spool s(make_options(dir.path(), 1024, sync_mode::never));
     s.recover(now_ms);
     fill(s, 1, 20);
     for (std::uint64_t q = 1; q <= 12; ++q) s.acknowledge(q);
     EXPECT_EQ(sync_now(s), 20u);
   }
-  spool s(make_options(dir.path(), 1024, config::sync_mode::never));
+  spool s(make_options(dir.path(), 1024, sync_mode::never));
   const auto rep = s.recover(now_ms);
   EXPECT_EQ(rep.acked_through, 12u);
   EXPECT_EQ(drain(s), seq_list(13, 20));

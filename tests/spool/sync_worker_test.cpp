@@ -1,5 +1,5 @@
 // The sync round's power-cut ordering and its failure paths, on real files.
-#include "agent/spool/sync_worker.hpp"
+#include "common/spool/sync_worker.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "agent/app/derived_settings.hpp"
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
 #include "plant/v1/plant.pb.h"

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/core/closest_match.hpp"
+#include "common/core/file_access.hpp"
 #include "common/core/units.hpp"
 
 namespace plant::watch {
@@ -375,29 +376,8 @@ parse_result parse_command_line(const std::vector<std::string>& args, const conn
 }
 
 std::string read_password_file(const std::string& path, std::string& password) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return "plant-watch: --password-file " + path + ": cannot open: " + std::strerror(errno);
-  std::string text;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
-    text.append(buffer, n);
-    if (text.size() > 65536) {
-      std::fclose(file);
-      return "plant-watch: --password-file " + path + ": larger than 64 KiB, not a password file";
-    }
-  }
-  const bool failed = std::ferror(file) != 0;
-  const int read_errno = errno;
-  std::fclose(file);
-  if (failed) return "plant-watch: --password-file " + path + ": cannot read: " + std::strerror(read_errno);
-  // Exactly one line end goes: editors add one, but a password may end in blanks.
-  if (!text.empty() && text.back() == '\n') {
-    text.pop_back();
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-  }
-  password = std::move(text);
-  return {};
+  const std::string problem = read_secret_file(path, password);
+  return problem.empty() ? problem : "plant-watch: --password-file " + path + ": " + problem;
 }
 
 }  // namespace plant::watch

@@ -1,6 +1,6 @@
 // The spool's bookkeeping after a record is on disk: acknowledgements and the
 // watermark, the bounds that drop whole segments, and reading the backlog back.
-// Same class as spool.cpp (agent/spool/spool.hpp); split for its size.
+// Same class as spool.cpp (common/spool/spool.hpp); split for its size.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <limits>
 
-#include "agent/spool/file_io.hpp"
-#include "agent/spool/spool.hpp"
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/file_io.hpp"
+#include "common/spool/spool.hpp"
+#include "common/spool/spool_format.hpp"
 
 namespace plant::spool {
 

@@ -1,12 +1,12 @@
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/spool_format.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
 
-#include "agent/spool/byte_order.hpp"
-#include "agent/spool/crc32c.hpp"
+#include "common/spool/byte_order.hpp"
+#include "common/spool/crc32c.hpp"
 
 namespace plant::spool {
 

@@ -1,4 +1,4 @@
-#include "agent/spool/file_io.hpp"
+#include "common/spool/file_io.hpp"
 
 #include <unistd.h>
 

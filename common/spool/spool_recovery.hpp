@@ -14,8 +14,8 @@
 #include <system_error>
 #include <vector>
 
-#include "agent/spool/ack_record.hpp"
-#include "agent/spool/segment.hpp"
+#include "common/spool/ack_record.hpp"
+#include "common/spool/segment.hpp"
 #include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {

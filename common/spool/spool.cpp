@@ -1,4 +1,4 @@
-#include "agent/spool/spool.hpp"
+#include "common/spool/spool.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 #include <limits>
 #include <utility>
 
-#include "agent/spool/byte_order.hpp"
-#include "agent/spool/file_io.hpp"
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/byte_order.hpp"
+#include "common/spool/file_io.hpp"
+#include "common/spool/spool_format.hpp"
 
 namespace plant::spool {
 
@@ -30,7 +30,7 @@ spool::spool(options opts)
       acked_above_(ack_ranges_bound, seq_ranges::overflow::drop_oldest),
       read_losses_(limits::report_ranges_bound, seq_ranges::overflow::merge_oldest) {
   opts_.segment_bytes = std::clamp(opts_.segment_bytes, limits::min_segment_bytes, limits::max_segment_bytes);
-  fsync_.store(opts_.sync != config::sync_mode::never);
+  fsync_.store(opts_.sync != sync_mode::never);
   worker_ = std::make_unique<sync_worker>(
       [this] { return take_sync_job(); },
       [this](const sync_job& job) { return perform_sync(job, ack_, ack_written_, dir_fd_, opts_.dir, fsync_.load()); },

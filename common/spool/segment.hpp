@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/clock.hpp"
 #include "common/core/seq_ranges.hpp"
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/spool_format.hpp"
 
 namespace plant::spool {
 

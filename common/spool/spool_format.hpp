@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/clock.hpp"
 
 namespace plant::spool {
 

@@ -1,4 +1,4 @@
-#include "agent/spool/segment.hpp"
+#include "common/spool/segment.hpp"
 
 #include <unistd.h>
 

@@ -1,10 +1,10 @@
-#include "agent/spool/sync_worker.hpp"
+#include "common/spool/sync_worker.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "agent/spool/file_io.hpp"
+#include "common/spool/file_io.hpp"
 
 namespace plant::spool {
 

@@ -1,4 +1,4 @@
-#include "agent/spool/spool_recovery.hpp"
+#include "common/spool/spool_recovery.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,8 +9,8 @@
 #include <chrono>
 #include <limits>
 
-#include "agent/spool/file_io.hpp"
-#include "agent/spool/spool_format.hpp"
+#include "common/spool/file_io.hpp"
+#include "common/spool/spool_format.hpp"
 #include "common/core/file_access.hpp"
 
 namespace plant::spool {

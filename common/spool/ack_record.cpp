@@ -1,4 +1,4 @@
-#include "agent/spool/ack_record.hpp"
+#include "common/spool/ack_record.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,9 +9,9 @@
 #include <array>
 #include <cerrno>
 
-#include "agent/spool/byte_order.hpp"
-#include "agent/spool/crc32c.hpp"
-#include "agent/spool/file_io.hpp"
+#include "common/spool/byte_order.hpp"
+#include "common/spool/crc32c.hpp"
+#include "common/spool/file_io.hpp"
 #include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {

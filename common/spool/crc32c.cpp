@@ -1,4 +1,4 @@
-#include "agent/spool/crc32c.hpp"
+#include "common/spool/crc32c.hpp"
 
 namespace plant::spool {
 

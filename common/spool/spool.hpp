@@ -25,12 +25,12 @@
 #include <thread>
 #include <vector>
 
-#include "agent/config/agent_config.hpp"
-#include "agent/core/sample.hpp"
-#include "agent/spool/ack_record.hpp"
-#include "agent/spool/segment.hpp"
-#include "agent/spool/spool_recovery.hpp"
-#include "agent/spool/sync_worker.hpp"
+#include "common/core/clock.hpp"
+#include "common/spool/sync_mode.hpp"
+#include "common/spool/ack_record.hpp"
+#include "common/spool/segment.hpp"
+#include "common/spool/spool_recovery.hpp"
+#include "common/spool/sync_worker.hpp"
 #include "common/core/seq_ranges.hpp"
 
 namespace plant::spool {
@@ -47,7 +47,7 @@ struct record {
 /// How the spool behaves; built from config::spool_section plus agent.state_dir.
 struct options {
   std::filesystem::path dir;                          ///< the spool directory (created if missing)
-  config::sync_mode sync = config::sync_mode::batch;  ///< never: request_sync writes no fdatasync at all
+  sync_mode sync = sync_mode::batch;  ///< never: request_sync writes no fdatasync at all
   std::uint64_t max_bytes = 256ull << 20;             ///< all segment files, headers included; 0 = no limit
   std::int64_t max_age_ms = 7ll * 24 * 3600 * 1000;   ///< by a segment's newest record; 0 = no limit
   std::uint64_t segment_bytes = 16ull << 20;          ///< rotate before a segment would pass this (512 B .. 1 GiB)
@@ -93,7 +93,7 @@ class spool {
   /// Gives up [first, last] (never to be sent): like acknowledging each, in O(log n) per range.
   void give_up(std::uint64_t first, std::uint64_t last);
   /// A new sync mode (a reload); the next sync round follows it.
-  void set_sync_mode(config::sync_mode mode) { fsync_.store(mode != config::sync_mode::never); }
+  void set_sync_mode(sync_mode mode) { fsync_.store(mode != sync_mode::never); }
   /// New size and age bounds (a reload); the next enforce_bounds applies them.
   void set_bounds(std::uint64_t max_bytes, std::int64_t max_age_ms, std::uint64_t segment_bytes);
   /// Drops the oldest whole segments while over max_bytes or max_age; returns the unacknowledged seqs
@@ -130,7 +130,7 @@ class spool {
   std::uint64_t forgotten_acks() const;
   /// False while the last append, sync or read failed, or another process holds the spool.
   bool healthy() const;
-  /// The last error, e.g. "spool: write /var/lib/plant-agent/spool/seg-...: No space left on device".
+  /// The last error, e.g. "spool: write /var/lib/plant-common/spool/seg-...: No space left on device".
   std::string last_error() const;
 
  private:
