@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "agent/edge/shortage_detector.hpp"
 #include "agent/sources/simulator/plant_model.hpp"
 #include "agent/sources/simulator/seeded_random.hpp"

@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "agent/edge/stock_estimator.hpp"
 #include "agent/edge/stock_status.hpp"
 

@@ -49,7 +49,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "agent/edge/line_fit.hpp"
 
 namespace plant::edge {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::v1 {
 class Envelope;

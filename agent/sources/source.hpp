@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::sources {
 

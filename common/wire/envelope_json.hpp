@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "plant/v1/plant.pb.h"
 #include "common/wire/json_writer.hpp"
 

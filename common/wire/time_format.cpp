@@ -29,7 +29,82 @@ void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month, uns
   year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
 }
 
+// The inverse of civil_from_days (same era arithmetic).
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = floor_div(year, 400);
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+bool read_digits(std::string_view text, std::size_t& at, std::size_t count, unsigned& value) {
+  if (at + count > text.size()) return false;
+  value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = text[at + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  at += count;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& at, std::string_view any_of) {
+  if (at >= text.size() || any_of.find(text[at]) == std::string_view::npos) return false;
+  ++at;
+  return true;
+}
+
 }  // namespace
+
+std::string parse_rfc3339(std::string_view text, epoch_ms& out) {
+  const std::string want = "not an RFC 3339 time (e.g. \"2024-05-01T12:00:00Z\" or \"2024-05-01T14:00:00+02:00\")";
+  std::size_t at = 0;
+  unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!read_digits(text, at, 4, year) || !expect(text, at, "-") || !read_digits(text, at, 2, month) ||
+      !expect(text, at, "-") || !read_digits(text, at, 2, day) || !expect(text, at, "Tt ") ||
+      !read_digits(text, at, 2, hour) || !expect(text, at, ":") || !read_digits(text, at, 2, minute) ||
+      !expect(text, at, ":") || !read_digits(text, at, 2, second))
+    return want;
+  static const unsigned month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
+    return "no such date";
+  if (hour > 23 || minute > 59 || second > 60) return "no such time of day";
+  std::int64_t millis = 0;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    std::size_t digits = 0;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+      if (digits < 3) millis = millis * 10 + (text[at] - '0');
+      ++digits;
+      ++at;
+    }
+    if (digits == 0) return want;
+    for (std::size_t i = digits; i < 3; ++i) millis *= 10;
+  }
+  std::int64_t offset_minutes = 0;
+  if (at < text.size() && (text[at] == 'Z' || text[at] == 'z')) {
+    ++at;
+  } else if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
+    const bool minus = text[at] == '-';
+    ++at;
+    unsigned oh = 0, om = 0;
+    if (!read_digits(text, at, 2, oh) || !expect(text, at, ":") || !read_digits(text, at, 2, om) || oh > 23 || om > 59)
+      return want;
+    offset_minutes = (minus ? -1 : 1) * static_cast<std::int64_t>(oh * 60 + om);
+  } else {
+    return want + ": the zone (Z or +hh:mm) is missing";
+  }
+  if (at != text.size()) return want;
+  const std::int64_t days = days_from_civil(year, month, day);
+  // A leap second (:60) is read as the next second's start, as most systems do.
+  out = ((days * 24 + hour) * 60 + minute) * 60000 + static_cast<std::int64_t>(second) * 1000 + millis -
+        offset_minutes * 60000;
+  return "";
+}
 
 std::size_t format_rfc3339_ms(epoch_ms t, char* buffer) {
   const std::int64_t days = floor_div(t, 86400000);

@@ -1,6 +1,6 @@
 #include "common/wire/wire_names.hpp"
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::wire {
 

@@ -3,7 +3,7 @@
 /// deterministic noise source.
 #include <cstdint>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::edge::test {
 

@@ -12,10 +12,12 @@
 #include "watch/views/board_state.hpp"
 #include "common/wire/json_writer.hpp"
 #include "common/wire/envelope_decode.hpp"
-#include "watch/mqtt/received_message.hpp"
+#include "common/mqtt/received_message.hpp"
 #include "watch/audit/sequence_audit.hpp"
 
 namespace plant::watch {
+
+using mqtt_link::received_message;
 
 /// Which views to keep up to date.
 struct processor_settings {

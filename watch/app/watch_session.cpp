@@ -14,13 +14,17 @@
 #include <vector>
 
 #include "watch/views/board_table.hpp"
-#include "watch/mqtt/broker_subscriber.hpp"
+#include "common/mqtt/broker_subscriber.hpp"
 #include "watch/app/message_processor.hpp"
 #include "watch/mqtt/message_queue.hpp"
 #include "common/core/backoff.hpp"
 #include "watch/views/shortage_board.hpp"
 
 namespace plant::watch {
+
+using mqtt_link::broker_subscriber;
+using mqtt_link::subscriber_events;
+using mqtt_link::subscriber_settings;
 
 namespace {
 
@@ -166,6 +170,7 @@ struct watch_session::state {
     s.topics = options.topics;
     s.qos = options.qos;
     s.clean_session = !options.persistent;
+    s.names = {"--username and --password-file", "--ca-file", "--cert-file/--key-file"};
 
     // Everything but messages is posted to the main thread: only it touches state.
     subscriber_events e;

@@ -121,31 +121,41 @@ std::pair<std::uint64_t, std::uint64_t> audit_window(const agent_audit& a) {
 
 }  // namespace
 
+audit_gaps find_gaps(const agent_audit& a, std::size_t max_missing_ranges) {
+  audit_gaps out;
+  out.missing = a.seqs.holes(max_missing_ranges, out.truncated);
+  out.gaps = a.seqs.hole_count();
+  const std::uint64_t first_seq = a.seqs.lowest().value_or(0);
+  const std::uint64_t last_seq = a.seqs.highest().value_or(0);
+  if (!a.seqs.empty()) {
+    auto [low, high] = audit_window(a);
+    if (low < first_seq) {
+      out.missing.insert(out.missing.begin(), {low, first_seq - 1});
+      out.gaps += first_seq - low;
+    }
+    if (high > last_seq) {
+      out.missing.push_back({last_seq + 1, high});
+      out.gaps += high - last_seq;
+    }
+    if (out.missing.size() > max_missing_ranges) {
+      out.missing.resize(max_missing_ranges);
+      out.truncated = true;
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> sequence_audit::report_lines(std::size_t max_missing_ranges) const {
   std::vector<std::string> lines;
   json_writer w;
   for (const auto& [key, a] : agents_) {
     w.clear();
-    bool truncated = false;
-    auto missing = a.seqs.holes(max_missing_ranges, truncated);
-    std::uint64_t gaps = a.seqs.hole_count();
+    audit_gaps found = find_gaps(a, max_missing_ranges);
+    const bool truncated = found.truncated;
+    const std::uint64_t gaps = found.gaps;
+    const auto& missing = found.missing;
     const std::uint64_t first_seq = a.seqs.lowest().value_or(0);
     const std::uint64_t last_seq = a.seqs.highest().value_or(0);
-    if (!a.seqs.empty()) {
-      auto [low, high] = audit_window(a);
-      if (low < first_seq) {
-        missing.insert(missing.begin(), {low, first_seq - 1});
-        gaps += first_seq - low;
-      }
-      if (high > last_seq) {
-        missing.push_back({last_seq + 1, high});
-        gaps += high - last_seq;
-      }
-      if (missing.size() > max_missing_ranges) {
-        missing.resize(max_missing_ranges);
-        truncated = true;
-      }
-    }
     w.begin_object().key("audit").begin_object();
     w.field("agent", a.agent);
     w.field("site", a.site);

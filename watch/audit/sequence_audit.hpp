@@ -36,6 +36,16 @@ struct agent_audit {
   std::uint64_t untracked = 0;       ///< seqs not stored because the audit's range budget was spent
 };
 
+/// The seqs an audit finds missing: holes between the lowest and highest seen,
+/// widened over the ranges the agent reported dropped or corrupted next to them.
+struct audit_gaps {
+  std::uint64_t gaps = 0;              ///< missing seqs
+  std::vector<seq_range> missing;      ///< as ranges, at most max_missing_ranges
+  bool truncated = false;              ///< more ranges exist than listed
+};
+/// The gaps of one agent's record (plant-watch --audit and the register's /api/audit).
+audit_gaps find_gaps(const agent_audit& a, std::size_t max_missing_ranges = 1000);
+
 class sequence_audit {
  public:
   /// `max_agents` and `max_ranges` (over all agents' sets, ~50 bytes each) bound memory;

@@ -9,9 +9,12 @@
 #include <mutex>
 #include <vector>
 
-#include "watch/mqtt/received_message.hpp"
+#include "common/mqtt/received_message.hpp"
 
 namespace plant::watch {
+
+/// Deliveries come from the shared subscriber (common/mqtt).
+using mqtt_link::received_message;
 
 class message_queue {
  public:

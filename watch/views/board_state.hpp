@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "plant/v1/plant.pb.h"
 
 namespace plant::watch {

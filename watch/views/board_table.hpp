@@ -3,7 +3,7 @@
 /// materials. A pure function of the board and the time, so it is tested as text.
 #include <string>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "watch/views/board_state.hpp"
 
 namespace plant::watch {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "watch/views/board_state.hpp"
 
 namespace plant::watch {

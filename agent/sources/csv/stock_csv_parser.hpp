@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "agent/sources/csv/csv_reader.hpp"
 
 namespace plant::sources {

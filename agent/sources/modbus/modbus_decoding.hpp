@@ -32,7 +32,7 @@
 #include <string>
 
 #include "agent/sources/modbus/modbus_settings.hpp"
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::sources {
 

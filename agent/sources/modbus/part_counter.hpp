@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <deque>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 namespace plant::sources {
 

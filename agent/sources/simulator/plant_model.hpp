@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 #include "agent/sources/simulator/seeded_random.hpp"
 
 namespace plant::sources {

@@ -1,14 +1,13 @@
 #pragma once
-/// One MQTT delivery as plant-watch sees it, and how it is decoded into a
-/// plant.v1.Envelope.
+/// One MQTT delivery as a subscriber (plant-watch, plant-register) receives it.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 
-namespace plant::watch {
+namespace plant::mqtt_link {
 
-/// A delivery handed from Paho's thread to the main thread.
+/// A delivery as Paho's thread hands it over.
 struct received_message {
   std::string topic;                ///< the topic it was published on
   std::string payload;              ///< the raw bytes
@@ -16,4 +15,4 @@ struct received_message {
   std::int64_t received_at_us = 0;  ///< wall clock (Unix microseconds) when Paho handed it to us
 };
 
-}  // namespace plant::watch
+}  // namespace plant::mqtt_link

@@ -1,4 +1,4 @@
-#include "watch/mqtt/broker_subscriber.hpp"
+#include "common/mqtt/broker_subscriber.hpp"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 #include "common/mqtt/broker_errors.hpp"
 #include "common/mqtt/connection_settings.hpp"
 
-namespace plant::watch {
+namespace plant::mqtt_link {
 
 namespace {
 
@@ -26,12 +26,6 @@ namespace {
 std::int64_t wall_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-const mqtt_link::setting_names& watch_setting_names() {
-  static const mqtt_link::setting_names names{"--username and --password-file", "--ca-file",
-                                              "--cert-file/--key-file"};
-  return names;
 }
 
 // Paho keeps a failed token's message private; the exception it throws on wait is the only way to read it.
@@ -106,7 +100,7 @@ struct broker_subscriber::impl {
 
   impl(subscriber_settings s, subscriber_events e)
       : settings(std::move(s)), events(std::move(e)), client(make_client(settings)) {
-    mqtt_link::connection_settings connection;
+    connection_settings connection;
     connection.url = settings.url;
     connection.client_id = settings.client_id;
     connection.username = settings.username;
@@ -118,7 +112,7 @@ struct broker_subscriber::impl {
     connection.keepalive = settings.keep_alive;
     connection.connect_timeout = settings.connect_timeout;
     connection.clean_session = settings.clean_session;
-    options = mqtt_link::make_connect_options(connection);
+    options = make_connect_options(connection);
 
     client->set_message_callback([this](mqtt::const_message_ptr msg) {
       callback_scope scope(*this);
@@ -161,8 +155,8 @@ struct broker_subscriber::impl {
   void on_connect_failed(int rc, const std::string& message) {
     if (closing) return;  // no probe while shutting down: it would only delay the exit
     // On Paho's thread, so the network probe in here does not hold up the main loop.
-    const std::string reason = mqtt_link::explain_connect_failure(rc, message, settings.url, !settings.ca_file.empty(),
-                                                                  !settings.cert_file.empty(), watch_setting_names());
+    const std::string reason = explain_connect_failure(rc, message, settings.url, !settings.ca_file.empty(),
+                                                                  !settings.cert_file.empty(), settings.names);
     if (!closing && events.connect_failed) events.connect_failed(reason);
   }
 
@@ -221,4 +215,4 @@ void broker_subscriber::disconnect(std::chrono::milliseconds timeout) {
   }
 }
 
-}  // namespace plant::watch
+}  // namespace plant::mqtt_link

@@ -1,5 +1,5 @@
 #pragma once
-/// The Paho side of plant-watch: one MQTT connection that subscribes on every
+/// The Paho side of a subscriber (plant-watch, plant-register): one MQTT connection that subscribes on every
 /// successful connect and reports what happens through callbacks. It makes one
 /// connection attempt per connect() call; the caller owns the retry policy.
 /// All callbacks run on Paho's threads.
@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "watch/mqtt/received_message.hpp"
+#include "common/mqtt/broker_errors.hpp"
+#include "common/mqtt/received_message.hpp"
 
-namespace plant::watch {
+namespace plant::mqtt_link {
 
 /// Where and how to connect.
 struct subscriber_settings {
@@ -28,6 +29,7 @@ struct subscriber_settings {
   bool clean_session = true;              ///< false keeps QoS 1 messages while we are away
   std::chrono::seconds keep_alive{30};    ///< MQTT keep-alive
   std::chrono::seconds connect_timeout{10};  ///< per attempt
+  setting_names names;                    ///< how the program's own settings are named in messages
 };
 
 /// What the subscriber reports (on Paho's threads).
@@ -58,4 +60,4 @@ class broker_subscriber {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace plant::watch
+}  // namespace plant::mqtt_link

@@ -1,4 +1,4 @@
-#include "agent/core/sample.hpp"
+#include "common/core/sample.hpp"
 
 #include <array>
 

@@ -1,0 +1,271 @@
+#include "register/app/register_application.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+
+#include "common/core/clock.hpp"
+#include "common/core/file_access.hpp"
+#include "common/http/prometheus_text.hpp"
+#include "common/http/query_string.hpp"
+#include "register/config/register_schema.hpp"
+#include "register/db/database_writer.hpp"
+#include "register/http/register_api.hpp"
+#include "register/ingest/broker_intake.hpp"
+#include "register/ingest/journal.hpp"
+
+namespace plant::central {
+
+namespace {
+
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
+  return host;
+}
+
+std::string read_password(const std::string& path, const std::string& key) {
+  std::string secret;
+  if (path.empty()) return secret;
+  const std::string problem = read_secret_file(path, secret);
+  if (!problem.empty()) throw startup_error(key + ": '" + path + "': " + problem);
+  return secret;
+}
+
+db::connection_options database_options(const register_config& c, const std::string& client_id) {
+  db::connection_options o;
+  o.url = c.database.url;
+  o.password = read_password(c.database.password_file, "database.password_file");
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(c.database.connect_timeout);
+  o.statement_timeout = c.database.statement_timeout;
+  o.application_name = client_id;
+  return o;
+}
+
+}  // namespace
+
+register_application::register_application(register_config config, std::vector<std::string> overrides)
+    : config_(std::move(config)), overrides_(std::move(overrides)), signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+  log::set_level(config_.reg.level);
+  client_id_ = config_.mqtt.client_id.empty() ? "plant-register-" + host_name() : config_.mqtt.client_id;
+
+  ingest::journal_options journal_options;
+  journal_options.dir = std::filesystem::path(config_.reg.state_dir) / "journal";
+  journal_options.max_bytes = config_.reg.journal_max_bytes;
+  journal_options.sync = config_.reg.journal_sync;
+  journal_ = std::make_unique<ingest::journal>(journal_options);
+  ingest::journal_recovery recovered;
+  try {
+    recovered = journal_->recover(wall_clock_ms());
+  } catch (const std::exception& e) {
+    throw startup_error(e.what());
+  }
+  for (const auto& finding : recovered.findings) log_.warn("journal: " + finding);
+  for (const auto& lost : recovered.corrupted)
+    log_.error("journal: deliveries " + std::to_string(lost.first) + ".." + std::to_string(lost.last) +
+               " were damaged on disk and are lost (their agents' audit will show the gaps)");
+  log_.info("journal " + journal_options.dir.string() + ": " + std::to_string(recovered.entries) +
+            " deliveries waiting for the database");
+
+  const db::connection_options connection = database_options(config_, client_id_);
+  db::writer_options writer_options;
+  writer_options.connection = connection;
+  writer_options.max_batch = config_.database.max_batch;
+  writer_options.max_delay = config_.database.max_delay;
+  writer_options.retry_max_delay = config_.database.retry_max_delay;
+  writer_options.journal_id = recovered.journal_id;
+  writer_options.instance = client_id_;
+  writer_ = std::make_unique<db::database_writer>(writer_options, *journal_);
+
+  api::api_options api_options;
+  api_options.connection = connection;
+  api_options.connection.application_name = client_id_ + " api";
+  api_options.max_rows = config_.http.max_rows;
+  api_ = std::make_unique<api::register_api>(api_options);
+
+  if (!config_.http.listen.empty()) {
+    http::server_options http_options;
+    http_options.setting = "http.listen";
+    http_options.listen = config_.http.listen;
+    http_options.max_connections = config_.http.max_connections;
+    http_options.deadline = std::chrono::seconds(30);  // API queries may take a while
+    http_options.describe_paths = "(/api/agents, /api/stock, /api/current, /api/shortages, /api/audit, /healthz, /metrics)";
+    http_ = std::make_unique<http::server>(io_, http_options, [this](const http::request& r) { return handle(r); });
+    const http::listen_result listening = http_->start();
+    if (!listening.ok()) throw startup_error(listening.message);
+  }
+
+  ingest::intake_options intake_options;
+  auto& s = intake_options.subscriber;
+  s.url = config_.mqtt.url;
+  s.client_id = client_id_;
+  s.username = config_.mqtt.username;
+  s.password = read_password(config_.mqtt.password_file, "mqtt.password_file");
+  s.ca_file = config_.mqtt.ca_file;
+  s.cert_file = config_.mqtt.cert_file;
+  s.key_file = config_.mqtt.key_file;
+  s.verify_server = config_.mqtt.tls_verify;
+  s.keep_alive = std::chrono::duration_cast<std::chrono::seconds>(config_.mqtt.keepalive);
+  s.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(config_.mqtt.connect_timeout);
+  intake_options.topic_prefix = config_.mqtt.topic_prefix;
+  intake_options.share_group = config_.mqtt.share_group;
+  intake_options.reconnect_min = config_.mqtt.reconnect_min_delay;
+  intake_options.reconnect_max = config_.mqtt.reconnect_max_delay;
+  intake_ = std::make_unique<ingest::broker_intake>(io_, intake_options, *journal_);
+}
+
+register_application::~register_application() = default;
+
+int register_application::run() {
+  // The writer first: what the journal recovered goes to the database while the broker connects.
+  writer_->start();
+  intake_->start();
+  wait_for_signal();
+  log_.info("running: " + client_id_ + " subscribed via " + config_.mqtt.url +
+            (config_.mqtt.share_group.empty() ? "" : " in share group '" + config_.mqtt.share_group + "'") +
+            ", writing to " + db::describe_url(config_.database.url));
+  io_.run();
+  return exit_code_;
+}
+
+void register_application::wait_for_signal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+    if (ec) return;
+    on_signal(signal_number);
+    if (!stopping_) wait_for_signal();
+  });
+}
+
+void register_application::on_signal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    reload();
+    return;
+  }
+  shutdown();
+}
+
+void register_application::reload() {
+  const auto loaded = load_register_config_file(config_.source_path, overrides_);
+  for (const auto& w : loaded.warnings) log_.warn(w.to_string());
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) log_.error(e.to_string());
+    log_.error("reload: " + config_.source_path + " has errors; the running configuration stays");
+    return;
+  }
+  const register_config& next = *loaded.config;
+  if (next.reg.level != config_.reg.level) {
+    log::set_level(next.reg.level);
+    config_.reg.level = next.reg.level;
+    log_.info("reload: register.log_level applied");
+  }
+  config_.reg.shutdown_timeout = next.reg.shutdown_timeout;
+  if (next.hash != config_.hash) {
+    log_.warn("reload: other changed keys wait for a restart (only register.log_level and register.shutdown_timeout "
+              "apply live)");
+  } else {
+    log_.info("reload: nothing changed");
+  }
+}
+
+void register_application::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  log_.info("stopping: disconnecting from the broker, then writing the journal to the database (at most " +
+            std::to_string(config_.reg.shutdown_timeout.count()) + " ms)");
+  const bool released = intake_->stop(std::chrono::milliseconds(2000));
+  writer_->stop(config_.reg.shutdown_timeout);
+  const std::uint64_t left = journal_->backlog_messages();
+  if (left > 0) {
+    log_.warn(std::to_string(left) + " deliveries stay in the journal for the next start");
+  } else {
+    log_.info("the journal is empty: everything is in the database");
+  }
+  if (!released) {
+    // Paho's thread is waiting for a journal that cannot write; letting it return would
+    // acknowledge a delivery that is nowhere. Ending here leaves it with the broker.
+    log_.error("stopped with a delivery the journal could not take; the broker keeps it");
+    std::_Exit(1);
+  }
+  if (http_) http_->stop();
+  signals_.cancel();
+  io_.stop();
+}
+
+http::answer register_application::handle(const http::request& request) {
+  const std::string path = http::target_path(request.target);
+  if (api::register_api::serves(path)) return api_->answer(request, path);
+  if (request.method != "GET" && request.method != "HEAD") {
+    http::answer a = http::text_answer(405, "only GET and HEAD");
+    a.allow = "GET, HEAD";
+    return a;
+  }
+  if (path == "/healthz") return health();
+  if (path == "/metrics") {
+    http::answer a;
+    a.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    a.body = metrics();
+    return a;
+  }
+  return http::text_answer(404, "no such path; try /api/agents, /api/stock, /api/current, /api/shortages, "
+                                "/api/audit, /healthz or /metrics");
+}
+
+http::answer register_application::health() const {
+  std::vector<std::string> problems;
+  const auto& in = intake_->stats();
+  if (!in.connected) problems.push_back("not connected to the broker " + config_.mqtt.url + ": " + intake_->last_error());
+  if (in.blocked) problems.push_back("the journal cannot take deliveries: " + journal_->last_error());
+  else if (!journal_->healthy()) problems.push_back("journal: " + journal_->last_error());
+  if (!writer_->stats().connected) problems.push_back("database: " + writer_->last_error());
+  if (problems.empty()) return http::text_answer(200, "ok");
+  std::string text;
+  for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
+  return http::text_answer(503, text);
+}
+
+std::string register_application::metrics() const {
+  prometheus::text m;
+  const auto& in = intake_->stats();
+  const auto& w = writer_->stats();
+  m.single("plant_register_broker_connected", "gauge", "1 while subscribed to the broker.",
+           static_cast<std::uint64_t>(in.connected.load()));
+  m.single("plant_register_messages_received_total", "counter", "Deliveries the broker handed over.", in.received.load());
+  m.single("plant_register_messages_journaled_total", "counter", "Deliveries made durable in the journal (then acknowledged).",
+           in.journaled.load());
+  m.single("plant_register_journal_failures_total", "counter", "Journal writes that failed (the delivery was retried, not acknowledged).",
+           in.journal_failures.load());
+  m.single("plant_register_journal_backlog_messages", "gauge", "Deliveries in the journal not yet committed to PostgreSQL.",
+           journal_->backlog_messages());
+  m.single("plant_register_journal_bytes", "gauge", "Bytes of the journal's files.", journal_->disk_bytes());
+  m.single("plant_register_journal_dropped_total", "counter",
+           "Uncommitted deliveries dropped because the journal reached register.journal_max_bytes.", journal_->dropped());
+  m.single("plant_register_database_connected", "gauge", "1 while the writer is connected to PostgreSQL.",
+           static_cast<std::uint64_t>(w.connected.load()));
+  m.single("plant_register_database_errors_total", "counter", "Failed connections and statements of the writer.",
+           w.database_errors.load());
+  m.single("plant_register_schema_version", "gauge", "The database schema version.",
+           static_cast<std::uint64_t>(w.schema_version.load()));
+  m.single("plant_register_batches_total", "counter", "Transactions committed.", w.batches.load());
+  m.single("plant_register_messages_committed_total", "counter", "Journal entries committed (stored, duplicate or rejected).",
+           w.messages.load());
+  m.single("plant_register_messages_stored_total", "counter", "Sequenced messages stored for the first time.", w.stored.load());
+  m.single("plant_register_duplicates_total", "counter", "Sequenced messages already stored (not written again).",
+           w.duplicates.load());
+  m.single("plant_register_samples_stored_total", "counter", "Stock and line rows written.", w.samples.load());
+  m.single("plant_register_rejected_total", "counter", "Deliveries that are not storable plant.v1 messages (logged).",
+           w.rejected.load());
+  m.histogram("plant_register_batch_seconds", "Time to write and commit one batch.", writer_->batch_latency());
+  m.single("plant_register_api_database_errors_total", "counter", "API queries that failed for the database's sake (503).",
+           api_->database_errors());
+  if (http_) {
+    const auto& h = http_->stats();
+    m.single("plant_register_http_requests_total", "counter", "HTTP requests answered.", h.requests);
+    m.single("plant_register_http_refused_connections_total", "counter", "Connections closed at once: too many open.",
+             h.refused_connections);
+  }
+  m.single("plant_register_log_lines_suppressed_total", "counter", "Log lines held back by rate limiting.",
+           log::suppressed_total());
+  return m.take();
+}
+
+}  // namespace plant::central

@@ -1,0 +1,417 @@
+#include "register/db/batch_writer.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+
+#include "common/core/seq_ranges.hpp"
+#include "common/wire/envelope_decode.hpp"
+#include "common/wire/wire_names.hpp"
+
+namespace plant::central::db {
+
+namespace {
+
+using agent_key = std::pair<std::string, std::string>;
+
+// Times PostgreSQL's timestamptz holds (years 1..9999); a message with a time outside
+// is refused whole rather than failing its batch.
+constexpr std::int64_t earliest_ms = -62135596800000LL;
+constexpr std::int64_t latest_ms = 253402300799999LL;
+bool storable_time(std::int64_t ms) { return ms >= earliest_ms && ms <= latest_ms; }
+constexpr std::uint64_t max_bigint = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+// One row of COPY's text format, column by column.
+class copy_rows {
+ public:
+  copy_rows& text(std::string_view v) {
+    separate();
+    append_copy_text(data_, v);
+    return *this;
+  }
+  copy_rows& integer(std::int64_t v) {
+    separate();
+    data_ += std::to_string(v);
+    return *this;
+  }
+  // bigint holds 2^63 - 1 at most; counters past it are kept at the top.
+  copy_rows& count(std::uint64_t v) { return integer(static_cast<std::int64_t>(std::min(v, max_bigint))); }
+  copy_rows& number(double v) {
+    separate();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    data_ += buf;  // "nan", "inf" and "-inf" are spellings float8 accepts
+    return *this;
+  }
+  copy_rows& boolean(bool v) {
+    separate();
+    data_ += v ? "t" : "f";
+    return *this;
+  }
+  copy_rows& null() {
+    separate();
+    data_ += "\\N";
+    return *this;
+  }
+  copy_rows& array(const std::vector<std::string>& items) { return text(array_literal(items)); }
+  void end_row() {
+    data_ += '\n';
+    first_ = true;
+    ++rows_;
+  }
+  bool empty() const { return rows_ == 0; }
+  const std::string& data() const { return data_; }
+
+ private:
+  void separate() {
+    if (!first_) data_ += '\t';
+    first_ = false;
+  }
+  std::string data_;
+  bool first_ = true;
+  std::size_t rows_ = 0;
+};
+
+std::vector<std::string> to_strings(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return std::vector<std::string>(items.begin(), items.end());
+}
+
+// The parts of one decoded entry the writer needs.
+struct decoded {
+  const ingest::journal_entry* entry = nullptr;
+  std::string site, agent;
+  v1::Envelope envelope;
+};
+
+// Why an envelope cannot become rows, or "".
+std::string unstorable(const v1::Envelope& e) {
+  if (e.seq() > max_bigint) return "seq " + std::to_string(e.seq()) + " is out of range";
+  if (!storable_time(e.created_at())) return "created_at is outside the years 1..9999";
+  if (e.has_telemetry()) {
+    const auto& t = e.telemetry();
+    if (!storable_time(t.base_time())) return "base_time is outside the years 1..9999";
+    for (const auto& s : t.stocks())
+      if (!storable_time(t.base_time() + s.source_time()) || !storable_time(t.base_time() + s.receive_time()))
+        return "a stock sample's time is outside the years 1..9999";
+    for (const auto& l : t.lines())
+      if (!storable_time(t.base_time() + l.source_time()) || !storable_time(t.base_time() + l.receive_time()))
+        return "a line sample's time is outside the years 1..9999";
+  }
+  if (e.has_alert()) {
+    const auto& m = e.alert().material();
+    if (!storable_time(m.at()) || !storable_time(m.projected_stockout())) return "an alert's time is outside the years 1..9999";
+  }
+  if (e.has_status()) {
+    const auto& s = e.status();
+    if (!storable_time(s.time()) || !storable_time(s.started_at())) return "a status time is outside the years 1..9999";
+    for (const auto& m : s.materials())
+      if (!storable_time(m.at()) || !storable_time(m.projected_stockout()))
+        return "a material's time is outside the years 1..9999";
+  }
+  return "";
+}
+
+std::string source_name(const v1::TelemetryBatch& t, std::uint32_t index) {
+  return index < static_cast<std::uint32_t>(t.sources_size()) ? t.sources(static_cast<int>(index)) : std::string();
+}
+
+void add_material(copy_rows& rows, const std::string& site, const std::string& agent, const v1::MaterialStatus& m) {
+  rows.text(site).text(agent).text(m.material()).text(wire::stock_status_name(m.status())).number(m.quantity())
+      .text(m.unit()).number(m.rate());
+  if (m.projected_stockout() == 0) {
+    rows.null();
+  } else {
+    rows.integer(m.projected_stockout());
+  }
+  rows.integer(m.at()).array(to_strings(m.lines())).array(to_strings(m.starved_lines())).number(m.reorder_point())
+      .number(m.safety_stock()).integer(m.lead_time_ms());
+  rows.end_row();
+}
+
+// Per agent, what this batch changes.
+struct agent_work {
+  seq_ranges delivered{seq_ranges::unbounded, seq_ranges::overflow::refuse};
+  bool ranges_changed = false;
+  std::uint64_t stored = 0, duplicates = 0, replayed = 0, samples = 0, max_seq = 0;
+  epoch_ms last_seen = 0;
+};
+
+const char* const staging_tables = R"sql(
+CREATE TEMP TABLE IF NOT EXISTS stock_stage (site text, agent text, seq bigint, idx integer, material text,
+  quantity double precision, unit text, location text, source text, quality text, source_ms bigint, receive_ms bigint,
+  replayed boolean) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS line_stage (site text, agent text, seq bigint, idx integer, line text, state text,
+  good_count bigint, reject_count bigint, good_rate double precision, source text, quality text, source_ms bigint,
+  receive_ms bigint, replayed boolean) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS alert_stage (site text, agent text, seq bigint, material text, status text,
+  previous_status text, cleared boolean, quantity double precision, unit text, rate double precision,
+  stockout_ms bigint, decided_ms bigint, lines text[], starved_lines text[], reorder_point double precision,
+  safety_stock double precision, lead_time_ms bigint, created_ms bigint) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS material_stage (site text, agent text, material text, status text,
+  quantity double precision, unit text, rate double precision, stockout_ms bigint, decided_ms bigint, lines text[],
+  starved_lines text[], reorder_point double precision, safety_stock double precision, lead_time_ms bigint)
+  ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS status_stage (site text, agent text, time_ms bigint, order_ms bigint, state text,
+  reason text, version text, config_hash text, started_ms bigint, last_seq bigint, backlog_messages bigint,
+  backlog_bytes bigint, dropped bigint, corrupted bigint, last_error text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS reported_stage (site text, agent text, kind text, first_seq bigint, last_seq bigint)
+  ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS agent_stage (site text, agent text, stored bigint, duplicates bigint,
+  replayed bigint, samples bigint, max_seq bigint, last_seen_ms bigint, ranges_changed boolean) ON COMMIT DELETE ROWS;
+)sql";
+
+const char* const apply_stages = R"sql(
+INSERT INTO stock_samples SELECT site, agent, seq, idx, material, quantity, unit, location, source, quality,
+  to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0), replayed FROM stock_stage
+  ON CONFLICT DO NOTHING;
+INSERT INTO latest_stock SELECT DISTINCT ON (site, agent, material) site, agent, material, quantity, unit, location,
+  quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM stock_stage
+  ORDER BY site, agent, material, source_ms DESC, seq DESC, idx DESC
+  ON CONFLICT (site, agent, material) DO UPDATE SET quantity = EXCLUDED.quantity, unit = EXCLUDED.unit,
+  location = EXCLUDED.location, quality = EXCLUDED.quality, source_time = EXCLUDED.source_time,
+  receive_time = EXCLUDED.receive_time WHERE latest_stock.source_time <= EXCLUDED.source_time;
+INSERT INTO line_samples SELECT site, agent, seq, idx, line, state, good_count, reject_count, good_rate, source,
+  quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0), replayed FROM line_stage
+  ON CONFLICT DO NOTHING;
+INSERT INTO latest_lines SELECT DISTINCT ON (site, agent, line) site, agent, line, state, good_count, reject_count,
+  good_rate, quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM line_stage
+  ORDER BY site, agent, line, source_ms DESC, seq DESC, idx DESC
+  ON CONFLICT (site, agent, line) DO UPDATE SET state = EXCLUDED.state, good_count = EXCLUDED.good_count,
+  reject_count = EXCLUDED.reject_count, good_rate = EXCLUDED.good_rate, quality = EXCLUDED.quality,
+  source_time = EXCLUDED.source_time, receive_time = EXCLUDED.receive_time
+  WHERE latest_lines.source_time <= EXCLUDED.source_time;
+INSERT INTO alerts SELECT site, agent, seq, material, status, previous_status, cleared, quantity, unit, rate,
+  to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
+  safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0) FROM alert_stage ON CONFLICT DO NOTHING;
+INSERT INTO material_status SELECT DISTINCT ON (site, agent, material) site, agent, material, status, quantity, unit,
+  rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
+  safety_stock, lead_time_ms FROM material_stage ORDER BY site, agent, material, decided_ms DESC
+  ON CONFLICT (site, agent, material) DO UPDATE SET status = EXCLUDED.status, quantity = EXCLUDED.quantity,
+  unit = EXCLUDED.unit, rate = EXCLUDED.rate, projected_stockout = EXCLUDED.projected_stockout,
+  decided_at = EXCLUDED.decided_at, lines = EXCLUDED.lines, starved_lines = EXCLUDED.starved_lines,
+  reorder_point = EXCLUDED.reorder_point, safety_stock = EXCLUDED.safety_stock, lead_time_ms = EXCLUDED.lead_time_ms
+  WHERE material_status.decided_at <= EXCLUDED.decided_at;
+INSERT INTO agent_status SELECT site, agent, to_timestamp(time_ms / 1000.0), state, reason, version, config_hash,
+  last_seq, backlog_messages, dropped, corrupted FROM status_stage ON CONFLICT DO NOTHING;
+UPDATE agents a SET state = s.state, reason = s.reason, version = s.version, config_hash = s.config_hash,
+  started_at = CASE WHEN s.started_ms = 0 THEN a.started_at ELSE to_timestamp(s.started_ms / 1000.0) END,
+  status_time = to_timestamp(s.order_ms / 1000.0),
+  last_seq = CASE WHEN s.last_seq = 0 THEN a.last_seq ELSE s.last_seq END,
+  backlog_messages = s.backlog_messages, backlog_bytes = s.backlog_bytes,
+  dropped = GREATEST(a.dropped, s.dropped), corrupted = GREATEST(a.corrupted, s.corrupted), last_error = s.last_error
+  FROM (SELECT DISTINCT ON (site, agent) * FROM status_stage ORDER BY site, agent, order_ms DESC) s
+  WHERE a.site = s.site AND a.agent = s.agent
+    AND (a.status_time IS NULL OR a.status_time <= to_timestamp(s.order_ms / 1000.0));
+INSERT INTO reported_ranges SELECT site, agent, kind, first_seq, max(last_seq) FROM reported_stage
+  GROUP BY site, agent, kind, first_seq
+  ON CONFLICT (site, agent, kind, first_seq) DO UPDATE SET last_seq = GREATEST(reported_ranges.last_seq, EXCLUDED.last_seq);
+UPDATE agents a SET stored = a.stored + s.stored, duplicates = a.duplicates + s.duplicates,
+  replayed = a.replayed + s.replayed, samples = a.samples + s.samples, max_seq = GREATEST(a.max_seq, s.max_seq),
+  last_seen = GREATEST(a.last_seen, to_timestamp(s.last_seen_ms / 1000.0))
+  FROM agent_stage s WHERE a.site = s.site AND a.agent = s.agent;
+DELETE FROM delivered_ranges d USING agent_stage s
+  WHERE d.site = s.site AND d.agent = s.agent AND s.ranges_changed;
+)sql";
+
+}  // namespace
+
+batch_writer::batch_writer(connection& conn, std::string journal_id, std::string instance)
+    : conn_(conn), journal_id_(std::move(journal_id)), instance_(std::move(instance)) {}
+
+void batch_writer::prepare() {
+  conn_.exec(staging_tables);
+  result r = conn_.exec("SELECT committed_through FROM journal_positions WHERE journal_id = $1", {journal_id_});
+  committed_through_ = r.rows() > 0 ? static_cast<std::uint64_t>(r.integer(0, 0)) : 0;
+}
+
+batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entries,
+                                  std::vector<rejected_entry>& rejected) {
+  batch_outcome out;
+  out.messages = entries.size();
+  std::uint64_t highest_id = committed_through_;
+  std::vector<decoded> messages;
+  messages.reserve(entries.size());
+  const wire::decode_limits limits;
+  for (const auto& entry : entries) {
+    highest_id = std::max(highest_id, entry.id);
+    if (entry.id <= committed_through_) {
+      ++out.already_committed;
+      continue;
+    }
+    decoded d;
+    d.entry = &entry;
+    std::string reason;
+    if (!wire::affordable(entry.payload, limits, reason) || !wire::decode_envelope(entry.payload, d.envelope, reason)) {
+      rejected.push_back({entry.id, entry.topic, reason});
+      continue;
+    }
+    reason = unstorable(d.envelope);
+    if (!reason.empty()) {
+      rejected.push_back({entry.id, entry.topic, reason});
+      continue;
+    }
+    wire::resolve_origin(d.envelope, entry.topic, d.site, d.agent);
+    if (d.site.empty() || d.agent.empty()) {
+      rejected.push_back({entry.id, entry.topic, "names no site and agent (neither the envelope nor the topic)"});
+      continue;
+    }
+    messages.push_back(std::move(d));
+  }
+  out.rejected = rejected.size();
+
+  std::map<agent_key, agent_work> agents;
+  for (const auto& m : messages) agents[{m.site, m.agent}];
+  std::vector<std::string> sites, agent_ids;
+  for (const auto& [key, work] : agents) {
+    sites.push_back(key.first);
+    agent_ids.push_back(key.second);
+  }
+
+  conn_.exec("BEGIN");
+  try {
+    if (!agents.empty()) {
+      const params keys{array_literal(sites), array_literal(agent_ids)};
+      // Sorted inserts and locks: two instances locking the same agents cannot deadlock.
+      conn_.exec("INSERT INTO agents (site, agent) SELECT * FROM unnest($1::text[], $2::text[]) AS k(site, agent) "
+                 "ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+                 keys);
+      conn_.exec("SELECT a.site FROM agents a JOIN unnest($1::text[], $2::text[]) AS k(site, agent) "
+                 "USING (site, agent) ORDER BY a.site, a.agent FOR UPDATE OF a",
+                 keys);
+      result ranges = conn_.exec(
+          "SELECT d.site, d.agent, d.first_seq, d.last_seq FROM delivered_ranges d "
+          "JOIN unnest($1::text[], $2::text[]) AS k(site, agent) USING (site, agent)",
+          keys);
+      for (int i = 0; i < ranges.rows(); ++i) {
+        auto it = agents.find({std::string(ranges.text(i, 0)), std::string(ranges.text(i, 1))});
+        if (it != agents.end())
+          it->second.delivered.add(static_cast<std::uint64_t>(ranges.integer(i, 2)),
+                                   static_cast<std::uint64_t>(ranges.integer(i, 3)));
+      }
+    }
+
+    copy_rows stocks, lines, alerts, materials, statuses, reported, agent_rows, delivered;
+    for (const auto& m : messages) {
+      agent_work& work = agents[{m.site, m.agent}];
+      const auto& e = m.envelope;
+      work.last_seen = std::max(work.last_seen, m.entry->received_at);
+      if (e.has_status()) {
+        const auto& s = e.status();
+        ++out.statuses;
+        // A Last Will carries no time of its own: it is true as of its delivery.
+        const epoch_ms history_time = s.time() != 0 ? s.time() : (s.started_at() != 0 ? s.started_at() : m.entry->received_at);
+        const epoch_ms order_time = s.time() != 0 ? s.time() : m.entry->received_at;
+        statuses.text(m.site).text(m.agent).integer(history_time).integer(order_time)
+            .text(wire::agent_state_name(s.state())).text(wire::agent_reason_name(s.reason())).text(s.version())
+            .text(s.config_hash()).integer(s.started_at()).count(s.last_seq()).count(s.backlog().messages())
+            .count(s.backlog().bytes()).count(s.dropped()).count(s.corrupted()).text(s.last_error());
+        statuses.end_row();
+        for (const auto& r : s.dropped_ranges()) {
+          if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
+          reported.text(m.site).text(m.agent).text("dropped").count(r.first()).count(r.last());
+          reported.end_row();
+        }
+        for (const auto& r : s.corrupted_ranges()) {
+          if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
+          reported.text(m.site).text(m.agent).text("corrupted").count(r.first()).count(r.last());
+          reported.end_row();
+        }
+        for (const auto& material : s.materials()) add_material(materials, m.site, m.agent, material);
+        continue;
+      }
+      if (e.seq() == 0) continue;  // only status is unsequenced; anything else without a seq is not ours to count
+      // A retained copy is the broker's replay of state, not the stream: its rows are kept
+      // (idempotently), but it counts neither as stored nor as a duplicate.
+      const bool counts = !m.entry->retained;
+      if (counts) {
+        if (work.delivered.contains(e.seq())) {
+          ++work.duplicates;
+          ++out.duplicates;
+          continue;
+        }
+        work.delivered.add(e.seq());
+        work.ranges_changed = true;
+        ++work.stored;
+        ++out.stored;
+        work.max_seq = std::max<std::uint64_t>(work.max_seq, e.seq());
+        if (e.replayed()) ++work.replayed;
+      }
+      if (e.has_telemetry()) {
+        const auto& t = e.telemetry();
+        int idx = 0;
+        for (const auto& l : t.lines()) {
+          lines.text(m.site).text(m.agent).count(e.seq()).integer(idx++).text(l.line())
+              .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
+              .text(source_name(t, l.source())).text(wire::quality_name(l.quality()))
+              .integer(t.base_time() + l.source_time()).integer(t.base_time() + l.receive_time()).boolean(e.replayed());
+          lines.end_row();
+        }
+        for (const auto& s : t.stocks()) {
+          stocks.text(m.site).text(m.agent).count(e.seq()).integer(idx++).text(s.material()).number(s.quantity())
+              .text(s.unit()).text(s.location()).text(source_name(t, s.source())).text(wire::quality_name(s.quality()))
+              .integer(t.base_time() + s.source_time()).integer(t.base_time() + s.receive_time()).boolean(e.replayed());
+          stocks.end_row();
+        }
+        const auto n = static_cast<std::uint64_t>(t.lines_size() + t.stocks_size());
+        if (counts) work.samples += n;
+        out.samples += n;
+      } else if (e.has_alert()) {
+        const auto& a = e.alert();
+        const auto& mat = a.material();
+        alerts.text(m.site).text(m.agent).count(e.seq()).text(mat.material()).text(wire::stock_status_name(mat.status()))
+            .text(wire::stock_status_name(a.previous_status())).boolean(a.cleared()).number(mat.quantity())
+            .text(mat.unit()).number(mat.rate());
+        if (mat.projected_stockout() == 0) {
+          alerts.null();
+        } else {
+          alerts.integer(mat.projected_stockout());
+        }
+        alerts.integer(mat.at()).array(to_strings(mat.lines())).array(to_strings(mat.starved_lines()))
+            .number(mat.reorder_point()).number(mat.safety_stock()).integer(mat.lead_time_ms()).integer(e.created_at());
+        alerts.end_row();
+        add_material(materials, m.site, m.agent, mat);
+      }
+    }
+    for (const auto& [key, work] : agents) {
+      agent_rows.text(key.first).text(key.second).count(work.stored).count(work.duplicates).count(work.replayed)
+          .count(work.samples).count(work.max_seq).integer(work.last_seen).boolean(work.ranges_changed);
+      agent_rows.end_row();
+      if (!work.ranges_changed) continue;
+      for (const auto& r : work.delivered.ranges()) {
+        delivered.text(key.first).text(key.second).count(r.first).count(r.last);
+        delivered.end_row();
+      }
+    }
+    if (!stocks.empty()) conn_.copy_in("COPY stock_stage FROM STDIN", stocks.data());
+    if (!lines.empty()) conn_.copy_in("COPY line_stage FROM STDIN", lines.data());
+    if (!alerts.empty()) conn_.copy_in("COPY alert_stage FROM STDIN", alerts.data());
+    if (!materials.empty()) conn_.copy_in("COPY material_stage FROM STDIN", materials.data());
+    if (!statuses.empty()) conn_.copy_in("COPY status_stage FROM STDIN", statuses.data());
+    if (!reported.empty()) conn_.copy_in("COPY reported_stage FROM STDIN", reported.data());
+    if (!agent_rows.empty()) conn_.copy_in("COPY agent_stage FROM STDIN", agent_rows.data());
+    if (!agents.empty()) conn_.exec(apply_stages);
+    if (!delivered.empty()) conn_.copy_in("COPY delivered_ranges FROM STDIN", delivered.data());
+    if (highest_id > committed_through_) {
+      conn_.exec("INSERT INTO journal_positions (journal_id, instance, committed_through) VALUES ($1, $2, $3) "
+                 "ON CONFLICT (journal_id) DO UPDATE SET instance = EXCLUDED.instance, "
+                 "committed_through = GREATEST(journal_positions.committed_through, EXCLUDED.committed_through), "
+                 "updated_at = now()",
+                 {journal_id_, instance_, std::to_string(highest_id)});
+    }
+    conn_.exec("COMMIT");
+  } catch (...) {
+    try {
+      if (conn_.ok()) conn_.exec("ROLLBACK");
+    } catch (...) {
+      // The statement's own error is the one worth reporting.
+    }
+    throw;
+  }
+  committed_through_ = std::max(committed_through_, highest_id);
+  return out;
+}
+
+}  // namespace plant::central::db

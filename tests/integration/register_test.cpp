@@ -1,0 +1,308 @@
+// plant-register end to end: real agents -> Mosquitto -> plant-register
+// instances -> a private PostgreSQL, with the register killed, the database
+// stopped and the journal's disk full, and the HTTP API read as a client would.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "tests/support/agent_harness.hpp"
+#include "tests/support/binaries.hpp"
+#include "tests/support/http_probe.hpp"
+#include "tests/support/json_text.hpp"
+#include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/postgres_server.hpp"
+#include "tests/support/register_harness.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/tcp_port.hpp"
+#include "tests/support/text_files.hpp"
+#include "tests/support/wait_until.hpp"
+
+namespace plant::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string simulator(int seed, int lines = 4, int materials = 12) {
+  return "[[source.simulator]]\nname = \"sim\"\nseed = " + std::to_string(seed) + "\nlines = " +
+         std::to_string(lines) + "\nmaterials = " + std::to_string(materials) +
+         "\ninterval = \"100ms\"\nspeed = 20.0\n";
+}
+
+// One register instance with its own state dir, API port and client id.
+struct register_instance {
+  register_instance(const temp_dir& dir, const std::string& name, const std::string& broker_url,
+                    const std::string& database_url, const std::string& extra = "")
+      : port(free_tcp_port()),
+        process(dir, name, register_config_text(dir.file(name + "-state"), broker_url, database_url, port, name,
+                                                extra)) {}
+  std::uint16_t port;
+  register_process process;
+
+  std::string get(const std::string& path) const {
+    auto reply = http_get(port, path, 10s);
+    return reply ? reply->body : std::string();
+  }
+  int status(const std::string& path) const {
+    auto reply = http_get(port, path, 10s);
+    return reply ? reply->status : 0;
+  }
+  testing::AssertionResult start_and_wait() {
+    auto started = process.start();
+    if (!started) return started;
+    return wait_until([&] { return status("/healthz") == 200; }, 20s)
+               ? testing::AssertionSuccess()
+               : testing::AssertionFailure() << "register never became healthy: " << get("/healthz") << "\n"
+                                             << process.log();
+  }
+};
+
+// The broker, the database and a temp dir for everything else.
+struct central_stack {
+  central_stack() : dir("central") {}
+  testing::AssertionResult start() {
+    auto pg_started = pg.start();
+    if (!pg_started) return pg_started;
+    return broker.start();
+  }
+  temp_dir dir;
+  postgres_server pg;
+  mosquitto_broker broker;
+};
+
+// Adds mqtt.share_group to the instance's config.
+void join_share_group(register_instance& r, const std::string& group) {
+  std::string text = read_file(r.process.config_path());
+  text.insert(text.find("[mqtt]\n") + 7, "share_group = \"" + group + "\"\n");
+  write_file(r.process.config_path(), text);
+}
+
+std::string audit_entry(const register_instance& r, const std::string& agent) {
+  for (const auto& item : json_array_items(r.get("/api/audit")))
+    if (json_member(item, "agent") == "\"" + agent + "\"") return item;
+  return "";
+}
+
+std::int64_t member_integer(const std::string& object, const std::string& key) {
+  const std::string text = json_member(object, key);
+  return text.empty() ? -1 : std::stoll(text);
+}
+
+// The agent's own count of sequenced messages, from its shutdown status in the database.
+std::int64_t last_seq_in_database(const postgres_server& pg, const std::string& agent) {
+  const std::string out = pg.query("SELECT last_seq FROM agents WHERE agent = '" + agent + "' AND reason = 'shutdown'");
+  return out.empty() || out.rfind("ERROR", 0) == 0 ? -1 : std::stoll(out);
+}
+
+// Everything an agent sealed is stored exactly once: stored == last_seq, no gaps.
+testing::AssertionResult complete(const register_instance& r, const postgres_server& pg, const std::string& agent) {
+  const std::int64_t last_seq = last_seq_in_database(pg, agent);
+  const std::string entry = audit_entry(r, agent);
+  if (last_seq <= 0 || entry.empty()) return testing::AssertionFailure() << agent << ": last_seq " << last_seq << ", audit " << entry;
+  if (member_integer(entry, "stored") != last_seq || member_integer(entry, "gaps") != 0)
+    return testing::AssertionFailure() << agent << ": last_seq " << last_seq << ", audit " << entry;
+  return testing::AssertionSuccess();
+}
+
+// Rows in the sample tables equal the samples of the messages counted once.
+void expect_no_doubled_rows(const postgres_server& pg) {
+  const std::string rows = pg.query(
+      "SELECT (SELECT count(*) FROM stock_samples) + (SELECT count(*) FROM line_samples) = "
+      "(SELECT sum(samples) FROM agents)");
+  EXPECT_EQ(rows, "t\n") << pg.query("SELECT agent, samples, stored, duplicates FROM agents");
+}
+
+TEST(register_ingest, three_agents_two_registers_in_a_share_group_store_everything_exactly_once) {
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  register_instance r1(stack.dir, "reg-1", stack.broker.url(), stack.pg.url());
+  register_instance r2(stack.dir, "reg-2", stack.broker.url(), stack.pg.url());
+  for (auto* r : {&r1, &r2}) join_share_group(*r, "registers");
+  ASSERT_TRUE(run_command({register_binary(), "--check-config", r1.process.config_path()}, 10s).ok());
+  ASSERT_TRUE(r1.start_and_wait());
+  ASSERT_TRUE(r2.start_and_wait());
+  PLANT_ASSERT_EVENTUALLY(stack.broker.has_subscription("reg-1", "$share/registers/plant/v1/+/+/telemetry") &&
+                              stack.broker.has_subscription("reg-2", "$share/registers/plant/v1/+/+/telemetry"),
+                          10s)
+      << stack.broker.log_text();
+
+  std::vector<std::unique_ptr<agent_process>> agents;
+  const std::vector<std::string> sites{"plant-a", "plant-b", "plant-c"};
+  for (std::size_t i = 0; i < sites.size(); ++i) {
+    const std::string id = "gw-" + std::to_string(i + 1);
+    agents.push_back(std::make_unique<agent_process>(
+        stack.dir, id,
+        agent_config_text(id, sites[i], stack.dir.file(id + "-state"), stack.broker.url(),
+                          "publish_interval = \"100ms\"\n", simulator(static_cast<int>(i) + 1))));
+    ASSERT_TRUE(agents.back()->start());
+  }
+  PLANT_ASSERT_EVENTUALLY(stack.pg.query("SELECT count(*) FROM agents WHERE max_seq >= 40") == "3\n", 60s)
+      << stack.pg.query("SELECT agent, max_seq FROM agents") << r1.process.log();
+
+  // Duplicates: a crashed agent resends what it sent but had not yet recorded as acknowledged.
+  PLANT_ASSERT_EVENTUALLY(
+      [&] {
+        agents[0]->process().kill9();
+        const bool restarted = agents[0]->start();
+        const std::string dups = stack.pg.query("SELECT duplicates FROM agents WHERE agent = 'gw-1'");
+        if (!restarted) return false;
+        std::this_thread::sleep_for(1500ms);  // traffic between crashes, so each has unacknowledged messages
+        return stack.pg.query("SELECT duplicates FROM agents WHERE agent = 'gw-1'") != "0\n" && dups != "";
+      }(),
+      90s)
+      << agents[0]->log();
+
+  for (auto& a : agents) ASSERT_TRUE(a->process().terminate_and_wait(15s).code == 0) << a->log();
+  for (const auto& id : {"gw-1", "gw-2", "gw-3"}) {
+    PLANT_EXPECT_EVENTUALLY(complete(r1, stack.pg, id), 30s) << r1.process.log() << r2.process.log();
+  }
+  EXPECT_GT(member_integer(audit_entry(r1, "gw-1"), "duplicates"), 0);
+  expect_no_doubled_rows(stack.pg);
+  // Both instances did part of the work, and both API views agree.
+  for (auto* r : {&r1, &r2}) {
+    EXPECT_GT(scrape_metric(r->port, "plant_register_messages_stored_total").value_or(0), 0) << r->get("/metrics");
+  }
+  EXPECT_EQ(r1.get("/api/audit"), r2.get("/api/audit"));
+}
+
+TEST(register_ingest, kill_9_of_a_register_at_random_moments_loses_nothing) {
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  auto make = [&](const std::string& name) {
+    auto r = std::make_unique<register_instance>(stack.dir, name, stack.broker.url(), stack.pg.url());
+    join_share_group(*r, "registers");
+    return r;
+  };
+  auto r1 = make("reg-1");
+  auto r2 = make("reg-2");
+  ASSERT_TRUE(r1->start_and_wait());
+  ASSERT_TRUE(r2->start_and_wait());
+  agent_process a1(stack.dir, "gw-1",
+                   agent_config_text("gw-1", "plant-a", stack.dir.file("a1"), stack.broker.url(),
+                                     "publish_interval = \"50ms\"\n", simulator(7, 6, 30)));
+  agent_process a2(stack.dir, "gw-2",
+                   agent_config_text("gw-2", "plant-b", stack.dir.file("a2"), stack.broker.url(),
+                                     "publish_interval = \"50ms\"\n", simulator(8, 6, 30)));
+  ASSERT_TRUE(a1.start());
+  ASSERT_TRUE(a2.start());
+  std::mt19937 random(20261201);
+  std::uniform_int_distribution<int> pause_ms(200, 1500);
+  for (int cycle = 0; cycle < 10; ++cycle) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+    r1->process.process().kill9();
+    ASSERT_TRUE(r1->start_and_wait()) << "cycle " << cycle;
+  }
+  ASSERT_TRUE(a1.process().terminate_and_wait(15s).code == 0) << a1.log();
+  ASSERT_TRUE(a2.process().terminate_and_wait(15s).code == 0) << a2.log();
+  PLANT_EXPECT_EVENTUALLY(complete(*r2, stack.pg, "gw-1"), 60s) << r1->process.log() << r2->process.log();
+  PLANT_EXPECT_EVENTUALLY(complete(*r2, stack.pg, "gw-2"), 60s) << r2->get("/api/audit");
+  expect_no_doubled_rows(stack.pg);
+  EXPECT_EQ(stack.broker.log_text().find("Error saving in-memory database"), std::string::npos);
+}
+
+TEST(register_ingest, postgres_stopped_for_20_seconds_loses_nothing_and_the_journal_drains) {
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  register_instance r(stack.dir, "reg-1", stack.broker.url(), stack.pg.url());
+  ASSERT_TRUE(r.start_and_wait());
+  agent_process a(stack.dir, "gw-1",
+                  agent_config_text("gw-1", "plant-a", stack.dir.file("a1"), stack.broker.url(),
+                                    "publish_interval = \"100ms\"\n", simulator(3)));
+  ASSERT_TRUE(a.start());
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(r.port, "plant_register_messages_stored_total").value_or(0) > 10, 30s);
+  ASSERT_TRUE(stack.pg.stop());
+  const auto stopped_at = std::chrono::steady_clock::now();
+  // The register says so, and keeps taking deliveries into its journal.
+  PLANT_EXPECT_EVENTUALLY(r.status("/healthz") == 503 && r.get("/healthz").find("database") != std::string::npos, 10s)
+      << r.get("/healthz");
+  PLANT_EXPECT_EVENTUALLY(scrape_metric(r.port, "plant_register_journal_backlog_messages").value_or(0) > 20, 15s)
+      << r.get("/metrics");
+  EXPECT_EQ(r.status("/api/agents"), 503);
+  std::this_thread::sleep_until(stopped_at + 20s);
+  ASSERT_TRUE(stack.pg.start());
+  PLANT_ASSERT_EVENTUALLY(r.status("/healthz") == 200, 30s) << r.get("/healthz") << r.process.log();
+  ASSERT_TRUE(a.process().terminate_and_wait(15s).code == 0) << a.log();
+  PLANT_EXPECT_EVENTUALLY(complete(r, stack.pg, "gw-1"), 30s) << r.process.log();
+  PLANT_EXPECT_EVENTUALLY(scrape_metric(r.port, "plant_register_journal_backlog_messages").value_or(1) == 0, 10s);
+  EXPECT_EQ(scrape_metric(r.port, "plant_register_journal_dropped_total").value_or(1), 0);
+  expect_no_doubled_rows(stack.pg);
+}
+
+// The PUBACK experiment: a register whose journal cannot write must not let the
+// broker consider anything delivered. Killed and started again with room on its
+// disk, it receives every message again from its session, and nothing is missing.
+TEST(register_ingest, a_journal_that_cannot_write_acknowledges_nothing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  temp_dir disk("register-disk");
+  ASSERT_EQ(::mount("tmpfs", disk.path().c_str(), "tmpfs", 0, "size=4m"), 0) << std::strerror(errno);
+  struct unmount_at_end {
+    std::string path;
+    ~unmount_at_end() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{disk.path()};
+  const std::uint16_t port = free_tcp_port();
+  register_process r(stack.dir, "reg-1",
+                     register_config_text(disk.path() + "/state", stack.broker.url(), stack.pg.url(), port, "reg-1"));
+  ASSERT_TRUE(r.start());
+  PLANT_ASSERT_EVENTUALLY(http_get(port, "/healthz", 5s).value_or(http_reply{}).status == 200, 20s) << r.log();
+  agent_process a(stack.dir, "gw-1",
+                  agent_config_text("gw-1", "plant-a", stack.dir.file("a1"), stack.broker.url(),
+                                    "publish_interval = \"100ms\"\n", simulator(5)));
+  ASSERT_TRUE(a.start());
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(port, "plant_register_messages_stored_total").value_or(0) > 5, 30s);
+  // Fill the disk: the journal's next append fails.
+  run_command({"dd", "if=/dev/zero", "of=" + disk.path() + "/filler", "bs=64k"}, 30s);
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(port, "plant_register_journal_failures_total").value_or(0) > 0, 20s)
+      << r.log();
+  PLANT_EXPECT_EVENTUALLY(http_get(port, "/healthz", 5s).value_or(http_reply{}).body.find("journal") !=
+                              std::string::npos,
+                          10s);
+  std::this_thread::sleep_for(2s);  // more messages arrive at the broker meanwhile, none acknowledged
+  r.process().kill9();
+  ASSERT_EQ(::unlink((disk.path() + "/filler").c_str()), 0);
+  ASSERT_TRUE(r.start());
+  ASSERT_TRUE(a.process().terminate_and_wait(15s).code == 0) << a.log();
+  const std::string audit_path = "/api/audit";
+  PLANT_EXPECT_EVENTUALLY(
+      [&] {
+        const std::int64_t last_seq = last_seq_in_database(stack.pg, "gw-1");
+        auto reply = http_get(port, audit_path, 5s);
+        if (!reply || last_seq <= 0) return false;
+        const auto items = json_array_items(reply->body);
+        return items.size() == 1 && member_integer(items[0], "stored") == last_seq &&
+               member_integer(items[0], "gaps") == 0;
+      }(),
+      60s)
+      << http_get(port, audit_path, 5s).value_or(http_reply{}).body << r.log();
+}
+
+TEST(register_config, errors_name_the_file_line_and_key_and_secrets_stay_out_of_urls) {
+  temp_dir dir("register-config");
+  const std::string path = dir.write("bad.toml",
+                                     "[register]\nstate_dir = \"\"\n[mqtt]\nshare_group = \"a/b\"\n[database]\n"
+                                     "url = \"postgresql://plant:secret@db/plant\"\nmax_batch = 0\n[http]\nlisten = \"x\"\n"
+                                     "[htttp]\n");
+  const command_result r = run_command({register_binary(), "--check-config", path}, 10s);
+  EXPECT_EQ(r.exit_code, 1);
+  for (const std::string& expected :
+       std::vector<std::string>{path + ":2:13: error: register.state_dir", path + ":4:15: error: mqtt.share_group",
+        path + ":6:7: error: database.url", "put it in database.password_file", path + ":7:13: error: database.max_batch",
+        path + ":9:10: error: http.listen", "htttp"}) {
+    EXPECT_NE(r.stderr_text.find(expected), std::string::npos) << expected << "\n" << r.stderr_text;
+  }
+  EXPECT_EQ(r.stderr_text.find("secret@"), std::string::npos) << r.stderr_text;
+  const std::string good = dir.write("good.toml", "[database]\nurl = \"postgresql://plant@127.0.0.1:1/plant\"\n");
+  EXPECT_TRUE(run_command({register_binary(), "--check-config", good, "--set", "database.max_batch=10"}, 10s).ok());
+  // The reference file in the tree is what the binary prints.
+  const command_result reference = run_command({register_binary(), "--print-reference"}, 10s);
+  EXPECT_EQ(reference.stdout_text, read_file(source_dir() + "/config/plant-register.toml"));
+}
+
+}  // namespace
+}  // namespace plant::test
