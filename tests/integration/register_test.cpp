@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <sys/stat.h>
 #include <thread>
 
 #include "tests/support/agent_harness.hpp"
@@ -19,6 +20,7 @@
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/register_harness.hpp"
 #include "tests/support/run_command.hpp"
+#include "tests/support/shortage_scenario.hpp"
 #include "tests/support/tcp_port.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
@@ -280,6 +282,160 @@ TEST(register_ingest, a_journal_that_cannot_write_acknowledges_nothing) {
       }(),
       60s)
       << http_get(port, audit_path, 5s).value_or(http_reply{}).body << r.log();
+}
+
+
+std::string unquoted(const std::string& json_text) {
+  return json_text.size() >= 2 && json_text.front() == '"' ? json_text.substr(1, json_text.size() - 2) : json_text;
+}
+
+// Two plants on WMS exports (one running out of resin, one with plenty) and one on a
+// simulator, all stored; then the API is read as a client would.
+TEST(register_api, every_endpoint_answers_with_its_fields_order_and_filters_and_400_names_the_parameter) {
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  register_instance r(stack.dir, "reg-1", stack.broker.url(), stack.pg.url());
+  ASSERT_TRUE(r.start_and_wait());
+  const std::string north_drop = stack.dir.file("north"), south_drop = stack.dir.file("south");
+  ASSERT_EQ(::mkdir(north_drop.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(south_drop.c_str(), 0755), 0);
+  agent_process north(stack.dir, "north", agent_config_text("north-gw", "north", stack.dir.file("n"), stack.broker.url(),
+                                                            "publish_interval = \"100ms\"\n",
+                                                            csv_section(north_drop) + material_section));
+  agent_process south(stack.dir, "south", agent_config_text("south-gw", "south", stack.dir.file("s"), stack.broker.url(),
+                                                            "publish_interval = \"100ms\"\n",
+                                                            csv_section(south_drop) + material_section));
+  agent_process lines(stack.dir, "lines", agent_config_text("line-gw", "east", stack.dir.file("l"), stack.broker.url(),
+                                                            "publish_interval = \"100ms\"\n", simulator(11, 3, 4)));
+  ASSERT_TRUE(north.start());
+  ASSERT_TRUE(south.start());
+  ASSERT_TRUE(lines.start());
+  drop_file(stack.dir, north_drop, "north.csv", consuming_history(90));  // 1 t left at 90 h: short
+  drop_file(stack.dir, south_drop, "south.csv", surplus_history());
+  // South's surplus shows with its next status message (heartbeat_interval 1s).
+  PLANT_ASSERT_EVENTUALLY(json_array_items(r.get("/api/shortages")).size() == 1 &&
+                              r.get("/api/shortages").find("\"surplus\":[{") != std::string::npos &&
+                              std::stod("0" + json_member(json_array_items(r.get("/api/shortages"))[0], "quantity")) < 1100 &&
+                              r.get("/api/stock?site=south").find("resin") != std::string::npos &&
+                              json_array_items(r.get("/api/stock?site=north&limit=100000")).size() == 91,
+                          30s)
+      << r.get("/api/shortages") << r.process.log();
+
+  // /api/agents: one per agent, sorted by site then agent, every field.
+  const auto agents = json_array_items(r.get("/api/agents"));
+  ASSERT_EQ(agents.size(), 3u) << r.get("/api/agents");
+  EXPECT_EQ(unquoted(json_member(agents[0], "site")), "east");
+  EXPECT_EQ(unquoted(json_member(agents[1], "site")), "north");
+  EXPECT_EQ(unquoted(json_member(agents[2], "site")), "south");
+  for (const auto& a : agents) {
+    for (const char* field : {"site", "agent", "state", "last_seen", "version", "backlog_messages", "dropped",
+                              "corrupted", "gaps"})
+      EXPECT_FALSE(json_member(a, field).empty()) << field << " missing in " << a;
+    EXPECT_EQ(unquoted(json_member(a, "state")), "online") << a;
+    EXPECT_EQ(json_member(a, "gaps"), "0") << a;
+  }
+
+  // /api/stock: time-ordered, filtered, bounded.
+  const auto north_stock = json_array_items(r.get("/api/stock?site=north&material=resin&limit=100000"));
+  ASSERT_EQ(north_stock.size(), 91u);
+  for (std::size_t i = 0; i < north_stock.size(); ++i) {
+    const auto& row = north_stock[i];
+    for (const char* field : {"site", "agent", "material", "time", "quantity", "unit", "quality"})
+      EXPECT_FALSE(json_member(row, field).empty()) << field << " missing in " << row;
+    EXPECT_EQ(unquoted(json_member(row, "site")), "north");
+    EXPECT_EQ(unquoted(json_member(row, "unit")), "kg");
+    if (i > 0) {
+      EXPECT_LE(unquoted(json_member(north_stock[i - 1], "time")), unquoted(json_member(row, "time")));
+    }
+  }
+  EXPECT_EQ(unquoted(json_member(north_stock.front(), "time")), "2026-10-01T00:00:00.000Z");
+  // from is inclusive, to exclusive; an offset is honoured (12:00+02:00 = 10:00Z).
+  const auto window = json_array_items(
+      r.get("/api/stock?site=north&from=2026-10-01T12:00:00%2B02:00&to=2026-10-01T15:00:00Z"));
+  ASSERT_EQ(window.size(), 5u) << "10:00 .. 14:00";
+  EXPECT_EQ(unquoted(json_member(window.front(), "time")), "2026-10-01T10:00:00.000Z");
+  EXPECT_EQ(unquoted(json_member(window.back(), "time")), "2026-10-01T14:00:00.000Z");
+  EXPECT_EQ(json_array_items(r.get("/api/stock?limit=7")).size(), 7u);
+  EXPECT_TRUE(json_array_items(r.get("/api/stock?material=no-such-material")).empty());
+  for (const auto& row : json_array_items(r.get("/api/stock?material=resin&limit=100000")))
+    EXPECT_EQ(unquoted(json_member(row, "material")), "resin");
+
+  // /api/current: the newest level per (site, material) and state per (site, line).
+  const std::string current = r.get("/api/current");
+  const auto current_stock = json_array_items(json_member(current, "stock"));
+  const auto current_lines = json_array_items(json_member(current, "lines"));
+  int resin_rows = 0;
+  for (const auto& row : current_stock) {
+    if (unquoted(json_member(row, "material")) != "resin") continue;
+    ++resin_rows;
+    if (unquoted(json_member(row, "site")) == "north") {
+      EXPECT_EQ(unquoted(json_member(row, "time")), "2026-10-04T18:00:00.000Z") << row;
+    }
+  }
+  EXPECT_EQ(resin_rows, 2) << current;
+  ASSERT_EQ(current_lines.size(), 3u) << current;
+  for (const auto& row : current_lines) {
+    EXPECT_EQ(unquoted(json_member(row, "site")), "east");
+    for (const char* field : {"agent", "line", "time", "state", "good_count", "reject_count", "good_rate", "quality"})
+      EXPECT_FALSE(json_member(row, field).empty()) << field << " missing in " << row;
+  }
+
+  // /api/shortages: north is short of resin and south can help.
+  const auto shortages = json_array_items(r.get("/api/shortages"));
+  ASSERT_EQ(shortages.size(), 1u);
+  const std::string& s = shortages[0];
+  EXPECT_EQ(unquoted(json_member(s, "site")), "north");
+  EXPECT_EQ(unquoted(json_member(s, "agent")), "north-gw");
+  EXPECT_EQ(unquoted(json_member(s, "material")), "resin");
+  const std::string status = unquoted(json_member(s, "status"));
+  EXPECT_TRUE(status == "low" || status == "critical" || status == "out") << s;
+  for (const char* field : {"quantity", "unit", "rate", "projected_stockout", "lines", "starved_lines"})
+    EXPECT_FALSE(json_member(s, field).empty()) << field << " missing in " << s;
+  // 1 t left at 100 kg/h on 2026-10-04T18:00: out about ten hours later.
+  EXPECT_GE(unquoted(json_member(s, "projected_stockout")), "2026-10-05T03:30") << s;
+  EXPECT_LE(unquoted(json_member(s, "projected_stockout")), "2026-10-05T04:30") << s;
+  const auto surplus = json_array_items(json_member(s, "surplus"));
+  ASSERT_EQ(surplus.size(), 1u) << s;
+  EXPECT_EQ(unquoted(json_member(surplus[0], "site")), "south");
+  EXPECT_EQ(unquoted(json_member(surplus[0], "agent")), "south-gw");
+  EXPECT_GT(std::stod(json_member(surplus[0], "quantity")), 49000.0);
+  EXPECT_EQ(unquoted(json_member(surplus[0], "unit")), "kg");
+
+  // /api/audit
+  const auto audit = json_array_items(r.get("/api/audit"));
+  ASSERT_EQ(audit.size(), 3u);
+  for (const auto& a : audit) {
+    for (const char* field :
+         {"site", "agent", "stored", "duplicates", "gaps", "missing", "reported_dropped", "reported_corrupted"})
+      EXPECT_FALSE(json_member(a, field).empty()) << field << " missing in " << a;
+    EXPECT_EQ(json_member(a, "missing"), "[]") << a;
+  }
+
+  // Bad parameters: 400, naming the parameter.
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"/api/stock?sight=north", "sight"},          {"/api/stock?from=yesterday", "from"},
+      {"/api/stock?to=2026-10-01T25:00:00Z", "to"}, {"/api/stock?limit=0", "limit"},
+      {"/api/stock?limit=abc", "limit"},            {"/api/stock?limit=100001", "limit"},
+      {"/api/stock?limit=-5", "limit"},             {"/api/stock?site=a&site=b", "site"},
+      {"/api/stock?from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z", "from"},
+      {"/api/stock?site=%zz", "site"},              {"/api/agents?site=north", "site"},
+      {"/api/stock?from=2026-10-01T00:00:00", "from"}};
+  for (const auto& [path, parameter] : bad) {
+    auto reply = http_get(r.port, path, 10s);
+    ASSERT_TRUE(reply.has_value()) << path;
+    EXPECT_EQ(reply->status, 400) << path << ": " << reply->body;
+    EXPECT_NE(reply->body.find(parameter), std::string::npos) << path << ": " << reply->body;
+  }
+  EXPECT_EQ(r.status("/api/nothing"), 404);
+  const command_result post = run_command(
+      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:" + std::to_string(r.port) + "/api/agents"},
+      10s);
+  EXPECT_EQ(post.stdout_text, "405");
+  const std::string metrics = r.get("/metrics");
+  for (const char* name : {"plant_register_messages_received_total", "plant_register_messages_stored_total",
+                           "plant_register_batch_seconds_bucket", "plant_register_journal_backlog_messages",
+                           "plant_register_database_errors_total", "plant_register_samples_stored_total"})
+    EXPECT_NE(metrics.find(name), std::string::npos) << name;
 }
 
 TEST(register_config, errors_name_the_file_line_and_key_and_secrets_stay_out_of_urls) {

@@ -12,6 +12,7 @@
 #include "tests/support/agent_harness.hpp"
 #include "tests/support/json_text.hpp"
 #include "tests/support/mosquitto_broker.hpp"
+#include "tests/support/shortage_scenario.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
 #include "common/wire/time_format.hpp"
@@ -20,40 +21,6 @@ namespace plant::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr epoch_ms hour = 3'600'000;
-constexpr epoch_ms history_start = 1'790'812'800'000;  // 2026-10-01T00:00:00Z
-
-// Hourly readings: 100 kg/h consumption from 10 t with a little sensor noise,
-// empty after 100 h, then a delivery at 110 h.
-std::string consuming_history() {
-  std::string csv = "material,quantity,unit,time\n";
-  for (int h = 0; h <= 130; ++h) {
-    double quantity = h < 110 ? std::max(0.0, 10000.0 - 100.0 * h) : 10000.0 - 100.0 * (h - 110);
-    if (quantity > 0) quantity += 4.0 * std::sin(h * 1.7);
-    csv += "resin," + std::to_string(quantity) + ",kg," + std::to_string((history_start + h * hour) / 1000) + "\n";
-  }
-  return csv;
-}
-
-// A plant with plenty: steady stock far above its reorder point.
-std::string surplus_history() {
-  std::string csv = "material,quantity,unit,time\n";
-  for (int h = 0; h <= 48; ++h) {
-    csv += "resin," + std::to_string(50000.0 + 3.0 * std::sin(h)) + ",kg," +
-           std::to_string((history_start + h * hour) / 1000) + "\n";
-  }
-  return csv;
-}
-
-const std::string material_section =
-    "[[material]]\nid = \"resin\"\nunit = \"kg\"\nsafety_stock = 500.0\nreorder_point = 5000.0\n"
-    "lead_time = \"24h\"\n\n[shortage]\nmargin = \"8h\"\n";
-
-std::string csv_section(const std::string& directory) {
-  return "[[source.csv]]\nname = \"wms\"\ndirectory = \"" + directory +
-         "\"\ntimestamp_column = \"time\"\nunit_column = \"unit\"\ninterval = \"100ms\"\nsettle_time = \"0s\"\n";
-}
 
 // What the detector decides on these rows, computed in process: the replay
 // through the agent must raise exactly these alerts at exactly these times.
@@ -83,11 +50,6 @@ std::vector<std::string> alert_lines(const watch_process& watch) {
     if (json_bool(line, "retained") == false) found.push_back(line);
   }
   return found;
-}
-
-void drop_file(const temp_dir& dir, const std::string& directory, const std::string& name, const std::string& text) {
-  ASSERT_TRUE(write_file(dir.file(name + ".tmp"), text));
-  ASSERT_EQ(::rename(dir.file(name + ".tmp").c_str(), (directory + "/" + name).c_str()), 0);
 }
 
 TEST(shortage, replaying_a_wms_export_raises_the_alerts_a_live_run_would_have_at_sample_times) {
