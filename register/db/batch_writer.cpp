@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <tuple>
 
 #include "common/core/seq_ranges.hpp"
 #include "common/wire/envelope_decode.hpp"
+#include "common/wire/time_format.hpp"
 #include "common/wire/wire_names.hpp"
 
 namespace plant::central::db {
@@ -57,6 +59,13 @@ class copy_rows {
     return *this;
   }
   copy_rows& array(const std::vector<std::string>& items) { return text(array_literal(items)); }
+  // A timestamptz as RFC 3339 text, which COPY reads without a conversion function.
+  copy_rows& time(epoch_ms t) {
+    separate();
+    char buf[40];
+    data_.append(buf, wire::format_rfc3339_ms(t, buf));
+    return *this;
+  }
   void end_row() {
     data_ += '\n';
     first_ = true;
@@ -130,6 +139,37 @@ void add_material(copy_rows& rows, const std::string& site, const std::string& a
       .number(m.safety_stock()).integer(m.lead_time_ms());
   rows.end_row();
 }
+
+// Where a sample sits in the stream: the newest per key wins (time, then seq, then index).
+struct sample_order {
+  epoch_ms source_ms = 0;
+  std::uint64_t seq = 0;
+  int idx = 0;
+  bool operator<(const sample_order& o) const {
+    return std::tie(source_ms, seq, idx) < std::tie(o.source_ms, o.seq, o.idx);
+  }
+};
+
+struct sample_key {
+  std::string site, agent, name;
+  bool operator<(const sample_key& o) const { return std::tie(site, agent, name) < std::tie(o.site, o.agent, o.name); }
+};
+
+// The newest sample per (site, agent, line or material) of a batch.
+template <typename Sample>
+struct newest {
+  struct pick {
+    sample_order order;
+    const Sample* sample = nullptr;
+    const v1::TelemetryBatch* batch = nullptr;
+    epoch_ms receive_ms = 0;
+  };
+  std::map<sample_key, pick> picks;
+  void offer(sample_key key, sample_order order, const Sample* s, const v1::TelemetryBatch* batch, epoch_ms receive_ms) {
+    auto [it, inserted] = picks.try_emplace(std::move(key));
+    if (inserted || it->second.order < order) it->second = pick{order, s, batch, receive_ms};
+  }
+};
 
 // Per agent, what this batch changes.
 struct agent_work {
@@ -294,6 +334,9 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
     }
 
     copy_rows stocks, lines, alerts, materials, statuses, reported, agent_rows, delivered;
+    copy_rows stocks_direct, lines_direct;
+    newest<v1::StockLevel> newest_stocks;
+    newest<v1::LineStatus> newest_lines;
     for (const auto& m : messages) {
       agent_work& work = agents[{m.site, m.agent}];
       const auto& e = m.envelope;
@@ -341,19 +384,41 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
       }
       if (e.has_telemetry()) {
         const auto& t = e.telemetry();
+        // New seqs go straight into the sample tables (the ranges above make them new;
+        // the primary key would refuse a second copy rather than double it). A retained
+        // copy goes through staging with ON CONFLICT DO NOTHING, as its seq may be stored.
+        copy_rows& line_out = counts ? lines_direct : lines;
+        copy_rows& stock_out = counts ? stocks_direct : stocks;
         int idx = 0;
         for (const auto& l : t.lines()) {
-          lines.text(m.site).text(m.agent).count(e.seq()).integer(idx++).text(l.line())
+          const epoch_ms source_ms = t.base_time() + l.source_time();
+          const epoch_ms receive_ms = t.base_time() + l.receive_time();
+          line_out.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(l.line())
               .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
-              .text(source_name(t, l.source())).text(wire::quality_name(l.quality()))
-              .integer(t.base_time() + l.source_time()).integer(t.base_time() + l.receive_time()).boolean(e.replayed());
-          lines.end_row();
+              .text(source_name(t, l.source())).text(wire::quality_name(l.quality()));
+          if (counts) {
+            line_out.time(source_ms).time(receive_ms).boolean(e.replayed());
+          } else {
+            line_out.integer(source_ms).integer(receive_ms).boolean(e.replayed());
+          }
+          line_out.end_row();
+          newest_lines.offer({m.site, m.agent, l.line()}, {source_ms, e.seq(), idx}, &l, &t, receive_ms);
+          ++idx;
         }
-        for (const auto& s : t.stocks()) {
-          stocks.text(m.site).text(m.agent).count(e.seq()).integer(idx++).text(s.material()).number(s.quantity())
-              .text(s.unit()).text(s.location()).text(source_name(t, s.source())).text(wire::quality_name(s.quality()))
-              .integer(t.base_time() + s.source_time()).integer(t.base_time() + s.receive_time()).boolean(e.replayed());
-          stocks.end_row();
+        for (const auto& st : t.stocks()) {
+          const epoch_ms source_ms = t.base_time() + st.source_time();
+          const epoch_ms receive_ms = t.base_time() + st.receive_time();
+          stock_out.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(st.material()).number(st.quantity())
+              .text(st.unit()).text(st.location()).text(source_name(t, st.source()))
+              .text(wire::quality_name(st.quality()));
+          if (counts) {
+            stock_out.time(source_ms).time(receive_ms).boolean(e.replayed());
+          } else {
+            stock_out.integer(source_ms).integer(receive_ms).boolean(e.replayed());
+          }
+          stock_out.end_row();
+          newest_stocks.offer({m.site, m.agent, st.material()}, {source_ms, e.seq(), idx}, &st, &t, receive_ms);
+          ++idx;
         }
         const auto n = static_cast<std::uint64_t>(t.lines_size() + t.stocks_size());
         if (counts) work.samples += n;
@@ -375,6 +440,23 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
         add_material(materials, m.site, m.agent, mat);
       }
     }
+    // Only the newest sample per key reaches the staging table that updates latest_*:
+    // a few hundred rows per batch instead of every sample.
+    for (const auto& [key, pick] : newest_stocks.picks) {
+      const auto& st = *pick.sample;
+      stocks.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(st.material())
+          .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(*pick.batch, st.source()))
+          .text(wire::quality_name(st.quality())).integer(pick.order.source_ms).integer(pick.receive_ms).boolean(false);
+      stocks.end_row();
+    }
+    for (const auto& [key, pick] : newest_lines.picks) {
+      const auto& l = *pick.sample;
+      lines.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(l.line())
+          .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
+          .text(source_name(*pick.batch, l.source())).text(wire::quality_name(l.quality())).integer(pick.order.source_ms)
+          .integer(pick.receive_ms).boolean(false);
+      lines.end_row();
+    }
     for (const auto& [key, work] : agents) {
       agent_rows.text(key.first).text(key.second).count(work.stored).count(work.duplicates).count(work.replayed)
           .count(work.samples).count(work.max_seq).integer(work.last_seen).boolean(work.ranges_changed);
@@ -385,6 +467,8 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
         delivered.end_row();
       }
     }
+    if (!stocks_direct.empty()) conn_.copy_in("COPY stock_samples FROM STDIN", stocks_direct.data());
+    if (!lines_direct.empty()) conn_.copy_in("COPY line_samples FROM STDIN", lines_direct.data());
     if (!stocks.empty()) conn_.copy_in("COPY stock_stage FROM STDIN", stocks.data());
     if (!lines.empty()) conn_.copy_in("COPY line_stage FROM STDIN", lines.data());
     if (!alerts.empty()) conn_.copy_in("COPY alert_stage FROM STDIN", alerts.data());
