@@ -120,6 +120,10 @@ def run(work, pg, instances):
     watch.wait(timeout=WINDOW_SECONDS + 30)
     stored_after = sum(metric(port, "plant_register_samples_stored_total") for _, port in registers)
     received = sum(ab.audit_of(watch_out, f"gw-{i}")["samples"] for i in range(1, AGENTS + 1))
+    batches = sum(metric(port, "plant_register_batches_total") for _, port in registers)
+    batch_seconds = sum(metric(port, "plant_register_batch_seconds_sum") for _, port in registers)
+    journaled = sum(metric(port, "plant_register_messages_journaled_total") for _, port in registers)
+    committed = sum(metric(port, "plant_register_messages_committed_total") for _, port in registers)
     backlog = sum(int(pg.psql(f"plant_{instances}", "SELECT coalesce(sum(samples), 0) FROM agents") or 0)
                   for _ in [0])
     for a in agents:
@@ -130,7 +134,8 @@ def run(work, pg, instances):
         ab.stop(p)
     broker.stop()
     return {"watch_rate": received / WINDOW_SECONDS, "stored_rate": (stored_after - stored_before) / WINDOW_SECONDS,
-            "stored_so_far": backlog, "cpu_s": sum(cpu), "peak_rss_mib": max(rss)}
+            "stored_so_far": backlog, "cpu_s": sum(cpu), "peak_rss_mib": max(rss),
+            "batches": batches, "batch_seconds": batch_seconds, "journaled": journaled, "committed": committed}
 
 
 def main():
@@ -153,6 +158,9 @@ def main():
           f"   (goals: one >= 0.50 of plant-watch, two >= 1.6x one)")
     print(f"  register CPU: {one['cpu_s']:.1f}s (one), {two['cpu_s']:.1f}s (two, summed); "
           f"peak RSS {one['peak_rss_mib']:.1f} / {two['peak_rss_mib']:.1f} MiB")
+    for label, r in (("one", one), ("two", two)):
+        print(f"  {label}: {r['journaled']:.0f} messages journaled, {r['committed']:.0f} committed in "
+              f"{r['batches']:.0f} transactions ({r['batch_seconds']:.1f}s inside them)")
     shutil.rmtree(work, ignore_errors=True)
 
 
