@@ -52,6 +52,23 @@ class Postgres:
         return subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(self.port), "-U", "plant", "-d", db,
                                "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
 
+    def cpu_seconds(self):
+        """CPU time of the postmaster and its live backends so far."""
+        with open(f"{self.dir}/data/postmaster.pid") as f:
+            postmaster = int(f.readline())
+        total = 0.0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(pid) == postmaster or int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / ab.CLK_TCK
+        return total
+
     def stop(self):
         subprocess.run(self.as_owner + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast", "stop"],
                        stdout=subprocess.DEVNULL)
@@ -117,8 +134,10 @@ def run(work, pg, instances):
         shutil.copytree(os.path.join(work, f"gw-{i}-pristine"), state)
         agents.append(ab.start_agent(work, agent_config(work, i, broker.url))[0])
     stored_before = sum(metric(port, "plant_register_samples_stored_total") for _, port in registers)
+    pg_cpu_before = pg.cpu_seconds()
     watch.wait(timeout=WINDOW_SECONDS + 30)
     stored_after = sum(metric(port, "plant_register_samples_stored_total") for _, port in registers)
+    pg_cpu = pg.cpu_seconds() - pg_cpu_before
     received = sum(ab.audit_of(watch_out, f"gw-{i}")["samples"] for i in range(1, AGENTS + 1))
     batches = sum(metric(port, "plant_register_batches_total") for _, port in registers)
     batch_seconds = sum(metric(port, "plant_register_batch_seconds_sum") for _, port in registers)
@@ -135,7 +154,7 @@ def run(work, pg, instances):
     broker.stop()
     return {"watch_rate": received / WINDOW_SECONDS, "stored_rate": (stored_after - stored_before) / WINDOW_SECONDS,
             "stored_so_far": backlog, "cpu_s": sum(cpu), "peak_rss_mib": max(rss),
-            "batches": batches, "batch_seconds": batch_seconds, "journaled": journaled, "committed": committed}
+            "pg_cpu_s": pg_cpu, "batches": batches, "batch_seconds": batch_seconds, "journaled": journaled, "committed": committed}
 
 
 def main():
@@ -160,7 +179,8 @@ def main():
           f"peak RSS {one['peak_rss_mib']:.1f} / {two['peak_rss_mib']:.1f} MiB")
     for label, r in (("one", one), ("two", two)):
         print(f"  {label}: {r['journaled']:.0f} messages journaled, {r['committed']:.0f} committed in "
-              f"{r['batches']:.0f} transactions ({r['batch_seconds']:.1f}s inside them)")
+              f"{r['batches']:.0f} transactions ({r['batch_seconds']:.1f}s inside them); PostgreSQL used "
+              f"{r['pg_cpu_s']:.1f} CPU-s of the {WINDOW_SECONDS}s window")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -130,7 +130,7 @@ class spool {
   std::uint64_t forgotten_acks() const;
   /// False while the last append, sync or read failed, or another process holds the spool.
   bool healthy() const;
-  /// The last error, e.g. "spool: write /var/lib/plant-common/spool/seg-...: No space left on device".
+  /// The last error, e.g. "spool: write /var/lib/plant-agent/spool/seg-...: No space left on device".
   std::string last_error() const;
 
  private:

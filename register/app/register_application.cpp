@@ -80,6 +80,8 @@ register_application::register_application(register_config config, std::vector<s
   api::api_options api_options;
   api_options.connection = connection;
   api_options.connection.application_name = client_id_ + " api";
+  // A request should not wait a full connect_timeout for a database that is away.
+  api_options.connection.connect_timeout = std::min(api_options.connection.connect_timeout, std::chrono::seconds(2));
   api_options.max_rows = config_.http.max_rows;
   api_ = std::make_unique<api::register_api>(api_options);
 
@@ -239,6 +241,10 @@ std::string register_application::metrics() const {
   m.single("plant_register_journal_bytes", "gauge", "Bytes of the journal's files.", journal_->disk_bytes());
   m.single("plant_register_journal_dropped_total", "counter",
            "Uncommitted deliveries dropped because the journal reached register.journal_max_bytes.", journal_->dropped());
+  m.single("plant_register_journal_damaged_total", "counter",
+           "Journaled deliveries lost because the disk damaged them (logged by range).", journal_->damaged());
+  m.single("plant_register_journal_too_large_total", "counter",
+           "Deliveries too large for a journal record (logged; not stored).", journal_->too_large());
   m.single("plant_register_database_connected", "gauge", "1 while the writer is connected to PostgreSQL.",
            static_cast<std::uint64_t>(w.connected.load()));
   m.single("plant_register_database_errors_total", "counter", "Failed connections and statements of the writer.",

@@ -24,6 +24,11 @@ using agent_key = std::pair<std::string, std::string>;
 constexpr std::int64_t earliest_ms = -62135596800000LL;
 constexpr std::int64_t latest_ms = 253402300799999LL;
 bool storable_time(std::int64_t ms) { return ms >= earliest_ms && ms <= latest_ms; }
+// A sample's time is the batch's base plus its delta; hostile values must not overflow the sum.
+bool storable_time(std::int64_t base, std::int64_t delta) {
+  std::int64_t sum = 0;
+  return !__builtin_add_overflow(base, delta, &sum) && storable_time(sum);
+}
 constexpr std::uint64_t max_bigint = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 // One row of COPY's text format, column by column.
@@ -103,10 +108,10 @@ std::string unstorable(const v1::Envelope& e) {
     const auto& t = e.telemetry();
     if (!storable_time(t.base_time())) return "base_time is outside the years 1..9999";
     for (const auto& s : t.stocks())
-      if (!storable_time(t.base_time() + s.source_time()) || !storable_time(t.base_time() + s.receive_time()))
+      if (!storable_time(t.base_time(), s.source_time()) || !storable_time(t.base_time(), s.receive_time()))
         return "a stock sample's time is outside the years 1..9999";
     for (const auto& l : t.lines())
-      if (!storable_time(t.base_time() + l.source_time()) || !storable_time(t.base_time() + l.receive_time()))
+      if (!storable_time(t.base_time(), l.source_time()) || !storable_time(t.base_time(), l.receive_time()))
         return "a line sample's time is outside the years 1..9999";
   }
   if (e.has_alert()) {

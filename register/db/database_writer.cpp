@@ -9,6 +9,9 @@ namespace plant::central::db {
 
 namespace {
 
+// Whatever max_batch says, a transaction holds at most this much payload.
+constexpr std::size_t max_batch_bytes = 64u << 20;
+
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -68,6 +71,9 @@ bool database_writer::ensure_connected() {
     }
     writer_ = std::make_unique<batch_writer>(*conn_, options_.journal_id, options_.instance);
     writer_->prepare();
+    // A journal that lost its files (not its id) would hand out ids this journal already
+    // committed, and they would be skipped as replays: new ids go above them.
+    journal_.skip_ids_to(writer_->committed_through() + 1);
     stats_.connected = true;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -113,7 +119,8 @@ void database_writer::write_batch(std::vector<ingest::journal_entry>& batch) {
         for (const auto& e : part) ids.push_back(e.id);
         journal_.committed(ids);
         for (const auto& r : rejected)
-          log_.limited(log::level::warn, "rejected",
+          // Keyed by topic: one source of bad messages cannot hide another's.
+          log_.limited(log::level::warn, "rejected " + r.topic,
                        "journal id " + std::to_string(r.journal_id) + " on '" + r.topic + "' not stored: " + r.reason);
         ++stats_.batches;
         stats_.messages += outcome.messages;
@@ -128,15 +135,16 @@ void database_writer::write_batch(std::vector<ingest::journal_entry>& batch) {
         // The entries moved into `part` go back for the next attempt.
         std::move(part.begin(), part.end(), batch.begin());
         record_error(e.what());
-        if (e.connection_lost() || e.retryable()) {
-          log_.limited(log::level::warn, e.retryable() ? "retry" : "lost",
-                       std::string(e.what()) + (e.retryable() ? "; retrying the batch" : "; reconnecting"));
+        if (!e.data_error()) {
+          // Not the data's fault: the whole batch waits (in memory and in the journal) and is retried.
+          log_.limited(log::level::warn, e.connection_lost() ? "lost" : "retry",
+                       std::string(e.what()) + (e.connection_lost() ? "; reconnecting" : "; retrying the batch"));
           if (e.connection_lost()) {
             writer_.reset();
             conn_.reset();
             stats_.connected = false;
-            sleep_interruptible(retry.next());
           }
+          if (!e.retryable()) sleep_interruptible(retry.next());
           break;
         }
         if (take > 1) {
@@ -175,15 +183,29 @@ void database_writer::run() {
     batch.clear();
     batch.push_back(std::move(*first));
     const auto batch_deadline = std::chrono::steady_clock::now() + options_.max_delay;
-    while (batch.size() < options_.max_batch) {
+    std::size_t batch_bytes = batch.front().payload.size();
+    while (batch.size() < options_.max_batch && batch_bytes < max_batch_bytes) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(batch_deadline -
                                                                               std::chrono::steady_clock::now());
       auto more = journal_.next(cursor, stopping_ ? std::chrono::milliseconds(0)
                                                   : std::max(left, std::chrono::milliseconds(0)));
       if (!more) break;
+      batch_bytes += more->payload.size();
       batch.push_back(std::move(*more));
     }
-    write_batch(batch);
+    try {
+      write_batch(batch);
+    } catch (const std::exception& e) {
+      // Out of memory and the like: the batch stays in the journal; start over from it.
+      record_error(std::string("writing a batch: ") + e.what());
+      log_.error(std::string("writing a batch failed: ") + e.what() + "; retrying from the journal");
+      writer_.reset();
+      conn_.reset();
+      stats_.connected = false;
+      if (!batch.empty()) cursor = batch.front().id;
+      sleep_interruptible(reconnect.next());
+      continue;
+    }
     if (!batch.empty()) break;  // stopping with entries unwritten: they stay in the journal
   }
   writer_.reset();

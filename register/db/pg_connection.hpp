@@ -29,6 +29,10 @@ class pg_error : public std::runtime_error {
   bool connection_lost() const { return connection_lost_; }
   /// A deadlock or serialization failure: the same transaction may simply be retried.
   bool retryable() const { return sqlstate_ == "40P01" || sqlstate_ == "40001"; }
+  /// PostgreSQL refused the data itself (classes 22 data exception, 23 integrity
+  /// violation): the same rows would fail again. Anything else (a full disk, a
+  /// timeout, a missing table) is the database's state, and waiting may help.
+  bool data_error() const { return sqlstate_.rfind("22", 0) == 0 || sqlstate_.rfind("23", 0) == 0; }
 
  private:
   std::string sqlstate_;

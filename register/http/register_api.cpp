@@ -120,7 +120,17 @@ bool register_api::serves(const std::string& path) {
 db::connection& register_api::connection() {
   if (!conn_ || !conn_->ok()) {
     conn_.reset();
-    conn_ = std::make_unique<db::connection>(options_.connection);
+    // The API runs on the io_context thread: while PostgreSQL is away, a failed connect is
+    // remembered for a moment instead of costing every request a connect timeout.
+    const auto now = std::chrono::steady_clock::now();
+    if (now < retry_after_) throw db::pg_error(last_connect_error_, "", true);
+    try {
+      conn_ = std::make_unique<db::connection>(options_.connection);
+    } catch (const db::pg_error& e) {
+      last_connect_error_ = e.what();
+      retry_after_ = now + std::chrono::seconds(2);
+      throw;
+    }
   }
   return *conn_;
 }

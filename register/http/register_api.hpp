@@ -3,6 +3,7 @@
 /// /api/agents, /api/stock, /api/current, /api/shortages, /api/audit. Queries
 /// run on their own PostgreSQL connection, bounded by statement_timeout and
 /// by max_rows; a bad parameter gets 400 naming it, PostgreSQL away gets 503.
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -42,6 +43,8 @@ class register_api {
   api_options options_;
   std::unique_ptr<db::connection> conn_;
   std::uint64_t database_errors_ = 0;
+  std::chrono::steady_clock::time_point retry_after_{};
+  std::string last_connect_error_;
   log::logger log_{"api"};
 };
 

@@ -19,6 +19,7 @@ broker_intake::broker_intake(boost::asio::io_context& io, intake_options options
       options_(std::move(options)),
       journal_(j),
       log_("mqtt", options_.subscriber.client_id),
+      paho_log_("ingest", options_.subscriber.client_id),
       backoff_(options_.reconnect_min, options_.reconnect_max, std::random_device{}()),
       reconnect_timer_(io) {
   options_.subscriber.topics = subscription_topics(options_.topic_prefix, options_.share_group);
@@ -101,14 +102,22 @@ void broker_intake::on_message(mqtt_link::received_message&& m) {
   ++stats_.received;
   const epoch_ms received_at = m.received_at_us / 1000;
   std::string error;
-  while (!journal_.append_durable(m.topic, m.payload, m.retained, received_at, error)) {
+  for (;;) {
+    const journal::append_result appended = journal_.append_durable(m.topic, m.payload, m.retained, received_at, error);
+    if (appended == journal::append_result::durable) break;
+    if (appended == journal::append_result::too_large) {
+      // No record can hold it, now or after a restart: holding it would stop all ingest.
+      paho_log_.error("a delivery on '" + m.topic + "' cannot be journaled and is not stored: " + error);
+      stats_.blocked = false;
+      return;
+    }
     ++stats_.journal_failures;
     stats_.blocked = true;
     {
       std::lock_guard<std::mutex> lock(error_mu_);
       last_error_ = "journal: " + error;
     }
-    log_.limited(log::level::error, "journal",
+    paho_log_.limited(log::level::error, "journal",
                  "cannot journal a delivery on '" + m.topic + "': " + error +
                      "; not acknowledging it (the broker keeps it), retrying every second");
     if (stopping_) {

@@ -76,7 +76,8 @@ class broker_intake {
   intake_options options_;
   journal& journal_;
   intake_stats stats_;
-  log::logger log_;
+  log::logger log_;       // the io_context thread's
+  log::logger paho_log_;  // Paho's receive thread's (a logger is not shared between threads)
   backoff backoff_;
   boost::asio::steady_timer reconnect_timer_;
   std::atomic<bool> stopping_{false};

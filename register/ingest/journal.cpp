@@ -85,14 +85,15 @@ journal_recovery journal::recover(epoch_ms now) {
   return out;
 }
 
-bool journal::append_durable(std::string_view topic, std::string_view payload, bool retained, epoch_ms received_at,
-                             std::string& error) {
+journal::append_result journal::append_durable(std::string_view topic, std::string_view payload, bool retained,
+                                              epoch_ms received_at, std::string& error) {
   spool::record r;
   r.created = received_at;
   r.payload = encode_entry(topic, payload, retained);
   if (r.payload.size() > spool::format::max_message) {
     error = "a delivery of " + std::to_string(payload.size()) + " bytes is over the journal's record limit";
-    return false;
+    ++too_large_;
+    return append_result::too_large;
   }
   std::uint64_t id = 0;
   {
@@ -100,7 +101,7 @@ bool journal::append_durable(std::string_view topic, std::string_view payload, b
     r.seq = id = next_id_;
     if (const std::error_code ec = spool_.append(r)) {
       error = spool_.last_error();
-      return false;
+      return append_result::failed;
     }
     ++next_id_;
     for (const seq_range& lost : spool_.enforce_bounds(received_at)) {
@@ -126,18 +127,25 @@ bool journal::append_durable(std::string_view topic, std::string_view payload, b
   done_cv.wait(lock, [&] { return done; });
   if (spool_.durable_seq() < id) {
     error = spool_.last_error().empty() ? "the journal could not be synced" : spool_.last_error();
-    return false;
+    return append_result::failed;
   }
-  return true;
+  return append_result::durable;
 }
 
 std::optional<journal_entry> journal::next(std::uint64_t& cursor, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    if (cursor < next_id_) {
-      const std::uint64_t end = next_id_;
+    // Only what a sync covered: an entry committed before it is durable could, after a
+    // power cut, see its id handed out again to a different delivery.
+    const std::uint64_t end = std::min(next_id_, spool_.durable_seq() + 1);
+    if (cursor < end) {
       std::optional<spool::record> r = spool_.read_next(cursor, end);
+      for (const seq_range& lost : spool_.take_read_losses()) {
+        damaged_ += lost.last - lost.first + 1;
+        log_.error("journal ids " + std::to_string(lost.first) + ".." + std::to_string(lost.last) +
+                   " were damaged on disk and are lost (their agents' audit will show the gaps)");
+      }
       if (r) {
         journal_entry e;
         if (!decode_entry(r->payload, e)) {
@@ -151,7 +159,10 @@ std::optional<journal_entry> journal::next(std::uint64_t& cursor, std::chrono::m
       }
       cursor = end;
     }
-    if (arrived_.wait_until(lock, deadline) == std::cv_status::timeout && cursor >= next_id_) return std::nullopt;
+    if (woken_) return std::nullopt;
+    if (arrived_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        cursor >= std::min(next_id_, spool_.durable_seq() + 1))
+      return std::nullopt;
   }
 }
 
@@ -164,7 +175,22 @@ void journal::committed(const std::vector<std::uint64_t>& ids) {
   spool_.request_sync([](std::uint64_t) {});
 }
 
-void journal::wake() { arrived_.notify_all(); }
+void journal::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  arrived_.notify_all();
+}
+
+void journal::skip_ids_to(std::uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (id > next_id_) {
+    log_.warn("journal ids continue at " + std::to_string(id) + ", above what the database has committed (" +
+              std::to_string(next_id_) + " would reuse them)");
+    next_id_ = id;
+  }
+}
 
 std::uint64_t journal::backlog_messages() const { return spool_.unacked_messages(); }
 std::uint64_t journal::disk_bytes() const { return spool_.disk_bytes(); }

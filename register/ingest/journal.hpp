@@ -58,17 +58,26 @@ class journal {
   /// Once, before anything else; throws spool::spool_access_error or std::runtime_error.
   journal_recovery recover(epoch_ms now);
 
-  /// Appends a delivery and returns once it is durable (journal_sync), or returns false
-  /// at once when the disk refused it (nothing was stored: the caller must not acknowledge).
-  bool append_durable(std::string_view topic, std::string_view payload, bool retained, epoch_ms received_at,
-                      std::string& error);
+  /// What append_durable did.
+  enum class append_result { durable, failed, too_large };
+  /// Appends a delivery and returns once it is durable (journal_sync); `failed` when the disk
+  /// refused it (the caller must not acknowledge and retries); `too_large` when no record can
+  /// hold it (it can never be stored: counted, and the caller acknowledges it).
+  append_result append_durable(std::string_view topic, std::string_view payload, bool retained, epoch_ms received_at,
+                               std::string& error);
 
   /// The oldest uncommitted entry with id >= cursor, waiting up to `wait` for one; moves cursor past it.
   std::optional<journal_entry> next(std::uint64_t& cursor, std::chrono::milliseconds wait);
   /// PostgreSQL committed these (or they can never be stored): they leave at the next sync.
   void committed(const std::vector<std::uint64_t>& ids);
-  /// Wakes a writer waiting in next().
+  /// Wakes a writer waiting in next(); from then on next() waits no more (stopping).
   void wake();
+  /// Makes the next id at least `id` (ids a database says were committed are never reused).
+  void skip_ids_to(std::uint64_t id);
+  /// Deliveries given up because the disk damaged them after they were written.
+  std::uint64_t damaged() const { return damaged_.load(); }
+  /// Deliveries too large for a journal record (logged; they cannot be stored anywhere).
+  std::uint64_t too_large() const { return too_large_.load(); }
 
   std::uint64_t backlog_messages() const;
   std::uint64_t disk_bytes() const;
@@ -86,6 +95,9 @@ class journal {
   std::condition_variable arrived_;
   std::uint64_t next_id_ = 1;
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> damaged_{0};
+  std::atomic<std::uint64_t> too_large_{0};
+  bool woken_ = false;  // guarded by mu_
   std::atomic<std::uint64_t> appended_{0};
 };
 

@@ -68,9 +68,9 @@ TEST(health_decision, a_sub_second_limit_is_reported_in_milliseconds) {
 TEST(health_decision, a_failing_spool_is_unhealthy_and_its_prefix_is_not_repeated) {
   auto s = healthy_snapshot();
   s.spool_healthy = false;
-  s.spool_error = "spool: write /var/lib/plant-common/spool/seg-1: No space left on device";
+  s.spool_error = "spool: write /var/lib/plant-agent/spool/seg-1: No space left on device";
   EXPECT_EQ(decide_health(s).reason,
-            "spool unhealthy: write /var/lib/plant-common/spool/seg-1: No space left on device");
+            "spool unhealthy: write /var/lib/plant-agent/spool/seg-1: No space left on device");
   s.spool_error = "cannot create spool directory /x/spool: Permission denied";
   EXPECT_EQ(decide_health(s).reason, "spool unhealthy: cannot create spool directory /x/spool: Permission denied");
 }

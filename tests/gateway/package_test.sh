@@ -98,7 +98,7 @@ tail -1 /etc/plant-agent/plant-agent.toml | grep -qx '# edited on site' || fail 
 
 # What the running agent leaves: its spool (systemd's StateDirectory=).
 mkdir -p /var/lib/plant-agent/spool
-echo spooled > /var/lib/plant-common/spool/segment
+echo spooled > /var/lib/plant-agent/spool/segment
 chown -R plant-agent:plant-agent /var/lib/plant-agent 2>/dev/null || true
 
 dpkg --remove plant-agent > "$work/remove.log" 2>&1 || fail "dpkg --remove failed: $(cat "$work/remove.log")"
@@ -108,7 +108,7 @@ for file in /usr/bin/plant-agent /usr/bin/plant-watch /lib/systemd/system/plant-
   [ ! -e "$file" ] || fail "remove left $file"
 done
 grep -qx '# edited on site' /etc/plant-agent/plant-agent.toml 2>/dev/null || fail "remove did not keep the edited conffile"
-[ -f /var/lib/plant-common/spool/segment ] || fail "remove deleted the spool"
+[ -f /var/lib/plant-agent/spool/segment ] || fail "remove deleted the spool"
 
 dpkg --purge plant-agent > "$work/purge.log" 2>&1 || fail "dpkg --purge failed: $(cat "$work/purge.log")"
 installed=""

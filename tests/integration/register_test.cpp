@@ -24,6 +24,7 @@
 #include "tests/support/tcp_port.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
+#include "plant/v1/plant.pb.h"
 
 namespace plant::test {
 namespace {
@@ -170,6 +171,64 @@ TEST(register_ingest, three_agents_two_registers_in_a_share_group_store_everythi
     EXPECT_GT(scrape_metric(r->port, "plant_register_messages_stored_total").value_or(0), 0) << r->get("/metrics");
   }
   EXPECT_EQ(r1.get("/api/audit"), r2.get("/api/audit"));
+}
+
+// Hostile bytes on the register's topics: refused one by one (logged, counted),
+// never retried, and what real agents send around them is stored.
+TEST(register_ingest, hostile_messages_are_rejected_alone_and_the_rest_is_stored) {
+  central_stack stack;
+  ASSERT_TRUE(stack.start());
+  register_instance r(stack.dir, "reg-1", stack.broker.url(), stack.pg.url());
+  ASSERT_TRUE(r.start_and_wait());
+  agent_process a(stack.dir, "gw-1",
+                  agent_config_text("gw-1", "plant-a", stack.dir.file("a1"), stack.broker.url(),
+                                    "publish_interval = \"100ms\"\n", simulator(2)));
+  ASSERT_TRUE(a.start());
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(r.port, "plant_register_messages_stored_total").value_or(0) > 5, 30s);
+
+  v1::Envelope far_future;
+  far_future.set_agent("gw-evil");
+  far_future.set_site("plant-a");
+  far_future.set_seq(1);
+  far_future.set_created_at(1'000'000'000'000'000LL);  // year 33658
+  far_future.mutable_telemetry()->set_base_time(1'000'000'000'000'000LL);
+  v1::Envelope nul_names;
+  nul_names.set_agent("gw-nul");
+  nul_names.set_site("plant-a");
+  nul_names.set_seq(1);
+  nul_names.set_created_at(1'790'812'800'000);
+  nul_names.mutable_telemetry()->set_base_time(1'790'812'800'000);
+  auto* stock = nul_names.mutable_telemetry()->add_stocks();
+  stock->set_material(std::string("res\0in\ttab\\slash\nline", 21));
+  stock->set_unit("kg");
+  v1::Envelope huge_seq = nul_names;
+  huge_seq.set_agent("gw-huge");
+  huge_seq.set_seq(~0ull);
+  const std::vector<std::string> payloads{"not protobuf at all \xff\xfe", std::string(1000, '\x0a'),
+                                          far_future.SerializeAsString(), nul_names.SerializeAsString(),
+                                          huge_seq.SerializeAsString(), ""};
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    const std::string file = stack.dir.write("hostile-" + std::to_string(i), payloads[i]);
+    std::vector<std::string> pub{"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(stack.broker.port()),
+                                 "-q", "1", "-t", "plant/v1/plant-a/gw-evil/telemetry", "-f", file};
+    if (payloads[i].empty()) pub = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(stack.broker.port()),
+                                    "-q", "1", "-t", "plant/v1/plant-a/gw-evil/telemetry", "-n"};
+    ASSERT_TRUE(run_command(pub, 10s).ok());
+  }
+  // Five cannot be stored; the NUL-named sample is stored with the NUL left out.
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(r.port, "plant_register_rejected_total").value_or(0) >= 5, 20s)
+      << r.get("/metrics") << r.process.log();
+  EXPECT_EQ(scrape_metric(r.port, "plant_register_rejected_total").value_or(0), 5) << r.process.log();
+  EXPECT_NE(r.process.log().find("not stored"), std::string::npos);
+  PLANT_EXPECT_EVENTUALLY(stack.pg.query("SELECT material FROM stock_samples WHERE agent = 'gw-nul'") ==
+                              "resin\ttab\\slash\nline\n",
+                          10s)
+      << stack.pg.query("SELECT material FROM stock_samples WHERE agent = 'gw-nul'");
+  EXPECT_EQ(r.status("/healthz"), 200) << r.get("/healthz");
+  const double before = scrape_metric(r.port, "plant_register_messages_stored_total").value_or(0);
+  PLANT_EXPECT_EVENTUALLY(scrape_metric(r.port, "plant_register_messages_stored_total").value_or(0) > before + 5, 20s);
+  ASSERT_TRUE(a.process().terminate_and_wait(15s).code == 0) << a.log();
+  PLANT_EXPECT_EVENTUALLY(complete(r, stack.pg, "gw-1"), 30s) << r.process.log();
 }
 
 TEST(register_ingest, kill_9_of_a_register_at_random_moments_loses_nothing) {

@@ -34,7 +34,9 @@ TEST(journal, entries_wait_across_a_restart_until_committed_and_the_id_stays) {
     journal_id = first.journal_id;
     std::string error;
     for (int i = 0; i < 5; ++i)
-      ASSERT_TRUE(j.append_durable("t/" + std::to_string(i), "p" + std::to_string(i), false, 1000 + i, error)) << error;
+      ASSERT_EQ(j.append_durable("t/" + std::to_string(i), "p" + std::to_string(i), false, 1000 + i, error),
+                journal::append_result::durable)
+          << error;
     std::uint64_t cursor = 0;
     auto e = j.next(cursor, std::chrono::milliseconds(0));
     ASSERT_TRUE(e.has_value());
@@ -53,10 +55,19 @@ TEST(journal, entries_wait_across_a_restart_until_committed_and_the_id_stays) {
   EXPECT_EQ(topics, (std::vector<std::string>{"t/1", "t/2", "t/3", "t/4"}));
   // New ids continue above the old ones: journal_positions stays meaningful.
   std::string error;
-  ASSERT_TRUE(j.append_durable("t/5", "p5", false, 2000, error));
+  ASSERT_EQ(j.append_durable("t/5", "p5", false, 2000, error), journal::append_result::durable);
   auto e = j.next(cursor, std::chrono::milliseconds(0));
   ASSERT_TRUE(e.has_value());
   EXPECT_GT(e->id, 5u);
+  // The database says more was committed than these files know: ids go above it.
+  j.skip_ids_to(1000);
+  ASSERT_EQ(j.append_durable("t/6", "p6", false, 2001, error), journal::append_result::durable);
+  e = j.next(cursor, std::chrono::milliseconds(0));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->id, 1000u);
+  // A delivery no record can hold is refused as such, not as a disk failure to retry.
+  EXPECT_EQ(j.append_durable("big", std::string(17u << 20, 'x'), false, 2002, error), journal::append_result::too_large);
+  EXPECT_EQ(j.too_large(), 1u);
 }
 
 TEST(journal, next_waits_for_an_append_from_another_thread) {
