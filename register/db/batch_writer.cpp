@@ -209,18 +209,12 @@ CREATE TEMP TABLE IF NOT EXISTS agent_stage (site text, agent text, stored bigin
 )sql";
 
 const char* const apply_stages = R"sql(
-INSERT INTO stock_samples SELECT site, agent, seq, idx, material, quantity, unit, location, source, quality,
-  to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0), replayed FROM stock_stage
-  ON CONFLICT DO NOTHING;
 INSERT INTO latest_stock SELECT DISTINCT ON (site, agent, material) site, agent, material, quantity, unit, location,
   quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM stock_stage
   ORDER BY site, agent, material, source_ms DESC, seq DESC, idx DESC
   ON CONFLICT (site, agent, material) DO UPDATE SET quantity = EXCLUDED.quantity, unit = EXCLUDED.unit,
   location = EXCLUDED.location, quality = EXCLUDED.quality, source_time = EXCLUDED.source_time,
   receive_time = EXCLUDED.receive_time WHERE latest_stock.source_time <= EXCLUDED.source_time;
-INSERT INTO line_samples SELECT site, agent, seq, idx, line, state, good_count, reject_count, good_rate, source,
-  quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0), replayed FROM line_stage
-  ON CONFLICT DO NOTHING;
 INSERT INTO latest_lines SELECT DISTINCT ON (site, agent, line) site, agent, line, state, good_count, reject_count,
   good_rate, quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM line_stage
   ORDER BY site, agent, line, source_ms DESC, seq DESC, idx DESC
@@ -389,39 +383,32 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
       }
       if (e.has_telemetry()) {
         const auto& t = e.telemetry();
-        // New seqs go straight into the sample tables (the ranges above make them new;
-        // the primary key would refuse a second copy rather than double it). A retained
-        // copy goes through staging with ON CONFLICT DO NOTHING, as its seq may be stored.
-        copy_rows& line_out = counts ? lines_direct : lines;
-        copy_rows& stock_out = counts ? stocks_direct : stocks;
+        // New seqs go straight into the sample tables; the ranges above make them new.
+        // A retained copy (agents retain no telemetry, but a broker may be told to) is
+        // state, not the stream: it may only move latest_* forward.
         int idx = 0;
         for (const auto& l : t.lines()) {
           const epoch_ms source_ms = t.base_time() + l.source_time();
           const epoch_ms receive_ms = t.base_time() + l.receive_time();
-          line_out.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(l.line())
-              .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
-              .text(source_name(t, l.source())).text(wire::quality_name(l.quality()));
           if (counts) {
-            line_out.time(source_ms).time(receive_ms).boolean(e.replayed());
-          } else {
-            line_out.integer(source_ms).integer(receive_ms).boolean(e.replayed());
+            lines_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(l.line())
+                .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count())
+                .number(l.good_rate()).text(source_name(t, l.source())).text(wire::quality_name(l.quality()))
+                .time(source_ms).time(receive_ms).boolean(e.replayed());
+            lines_direct.end_row();
           }
-          line_out.end_row();
           newest_lines.offer({m.site, m.agent, l.line()}, {source_ms, e.seq(), idx}, &l, &t, receive_ms);
           ++idx;
         }
         for (const auto& st : t.stocks()) {
           const epoch_ms source_ms = t.base_time() + st.source_time();
           const epoch_ms receive_ms = t.base_time() + st.receive_time();
-          stock_out.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(st.material()).number(st.quantity())
-              .text(st.unit()).text(st.location()).text(source_name(t, st.source()))
-              .text(wire::quality_name(st.quality()));
           if (counts) {
-            stock_out.time(source_ms).time(receive_ms).boolean(e.replayed());
-          } else {
-            stock_out.integer(source_ms).integer(receive_ms).boolean(e.replayed());
+            stocks_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(st.material())
+                .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(t, st.source()))
+                .text(wire::quality_name(st.quality())).time(source_ms).time(receive_ms).boolean(e.replayed());
+            stocks_direct.end_row();
           }
-          stock_out.end_row();
           newest_stocks.offer({m.site, m.agent, st.material()}, {source_ms, e.seq(), idx}, &st, &t, receive_ms);
           ++idx;
         }

@@ -1,8 +1,9 @@
 #pragma once
 /// Writes a batch of journal entries into PostgreSQL in one transaction,
 /// exactly once per (site, agent, seq): each agent's row is locked, its
-/// delivered ranges say which seqs are new, only those become rows (COPY into
-/// staging tables, then INSERT ... ON CONFLICT DO NOTHING), and the ranges,
+/// delivered ranges say which seqs are new, only those become rows (samples are
+/// COPYed straight into their tables; alerts and statuses go through staging
+/// tables with INSERT ... ON CONFLICT DO NOTHING on their keys), and the ranges,
 /// counters and this journal's committed position are updated in the same
 /// transaction. Two instances writing the same agent serialize on its row, so
 /// the duplicates counter is exact too.
