@@ -10,6 +10,7 @@
 #include "agent/app/source_probe.hpp"
 #include "agent/config/agent_schema.hpp"
 #include "agent/config/config_loader.hpp"
+#include "common/config/daemon_arguments.hpp"
 #include "common/wire/protobuf_logging.hpp"
 
 namespace {
@@ -41,46 +42,30 @@ void print_diagnostics(const plant::config::load_result& result) {
 
 int main(int argc, char** argv) {
   plant::wire::route_protobuf_logs();
-  std::string config_path = default_config_path;
-  std::string probe_source;
-  std::vector<std::string> overrides;
-  bool check_only = false;
-
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* flag) -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "plant-agent: %s needs a value\n", flag);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "-c" || arg == "--config") {
-      config_path = value("--config");
-    } else if (arg == "--check-config") {
-      config_path = value("--check-config");
-      check_only = true;
-    } else if (arg == "--set") {
-      overrides.push_back(value("--set"));
-    } else if (arg.rfind("--set=", 0) == 0) {
-      overrides.push_back(arg.substr(6));
-    } else if (arg == "--probe") {
-      probe_source = value("--probe");
-    } else if (arg == "--print-reference") {
-      std::fputs(plant::config::render_agent_reference().c_str(), stdout);
-      return 0;
-    } else if (arg == "--version") {
-      std::printf("plant-agent %s\n", PLANT_VERSION);
-      return 0;
-    } else if (arg == "-h" || arg == "--help") {
-      print_usage(stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "plant-agent: unknown option '%s'\n", arg.c_str());
-      print_usage(stderr);
-      return 2;
-    }
+  const plant::config::daemon_arguments args =
+      plant::config::parse_daemon_arguments(argc, argv, default_config_path, {"--probe"});
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "plant-agent: %s\n", args.error.c_str());
+    if (args.error.rfind("unknown option", 0) == 0) print_usage(stderr);
+    return 2;
   }
+  if (args.print_reference) {
+    std::fputs(plant::config::render_agent_reference().c_str(), stdout);
+    return 0;
+  }
+  if (args.version) {
+    std::printf("plant-agent %s\n", PLANT_VERSION);
+    return 0;
+  }
+  if (args.help) {
+    print_usage(stdout);
+    return 0;
+  }
+  const std::string& config_path = args.config_path;
+  const std::vector<std::string>& overrides = args.overrides;
+  const bool check_only = args.check_only;
+  const auto probe = args.extra.find("--probe");
+  const std::string probe_source = probe == args.extra.end() ? "" : probe->second;
 
   try {
     auto result = plant::config::load_config_file(config_path, overrides);
