@@ -44,22 +44,9 @@ int main(int argc, char** argv) {
   plant::wire::route_protobuf_logs();
   const plant::config::daemon_arguments args =
       plant::config::parse_daemon_arguments(argc, argv, default_config_path, {"--probe"});
-  if (!args.error.empty()) {
-    std::fprintf(stderr, "plant-agent: %s\n", args.error.c_str());
-    if (args.error.rfind("unknown option", 0) == 0) print_usage(stderr);
-    return 2;
-  }
-  if (args.print_reference) {
-    std::fputs(plant::config::render_agent_reference().c_str(), stdout);
-    return 0;
-  }
-  if (args.version) {
-    std::printf("plant-agent %s\n", PLANT_VERSION);
-    return 0;
-  }
-  if (args.help) {
-    print_usage(stdout);
-    return 0;
+  if (const auto code = plant::config::answer_without_config(args, "plant-agent",
+                                                              plant::config::render_agent_reference, print_usage)) {
+    return *code;
   }
   const std::string& config_path = args.config_path;
   const std::vector<std::string>& overrides = args.overrides;

@@ -43,4 +43,26 @@ daemon_arguments parse_daemon_arguments(int argc, const char* const* argv, const
   return out;
 }
 
+std::optional<int> answer_without_config(const daemon_arguments& args, const char* program,
+                                         std::string (*reference)(), void (*usage)(std::FILE*)) {
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "%s: %s\n", program, args.error.c_str());
+    if (args.error.rfind("unknown option", 0) == 0) usage(stderr);
+    return 2;
+  }
+  if (args.print_reference) {
+    std::fputs(reference().c_str(), stdout);
+    return 0;
+  }
+  if (args.version) {
+    std::printf("%s %s\n", program, PLANT_VERSION);
+    return 0;
+  }
+  if (args.help) {
+    usage(stdout);
+    return 0;
+  }
+  return std::nullopt;
+}
+
 }  // namespace plant::config

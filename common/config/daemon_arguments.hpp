@@ -2,7 +2,9 @@
 /// The command line every daemon here shares (plant-agent, plant-register):
 /// --config, --check-config, --set, --print-reference, --version, --help,
 /// plus options of the program's own that take one value (the agent's --probe).
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,5 +24,11 @@ struct daemon_arguments {
 /// Reads argv; `extra_flags` are the program's own options taking one value ("--probe").
 daemon_arguments parse_daemon_arguments(int argc, const char* const* argv, const std::string& default_config_path,
                                         const std::vector<std::string>& extra_flags = {});
+
+/// What main() does before any config is read: an argument error is printed (with the
+/// usage for an unknown option) and gives exit code 2; --print-reference, --version and
+/// --help print and give 0. std::nullopt: nothing of the kind, go on.
+std::optional<int> answer_without_config(const daemon_arguments& args, const char* program,
+                                         std::string (*reference)(), void (*usage)(std::FILE*));
 
 }  // namespace plant::config

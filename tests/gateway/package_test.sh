@@ -15,15 +15,7 @@ build_dir=$2
 # shellcheck source-path=SCRIPTDIR source=test_lib.sh
 source "$(dirname "$0")/test_lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: installing the package needs root (CI runs as root)"
-  exit 77
-fi
-if dpkg-query -W -f='${Status}' plant-agent 2>/dev/null | grep -q .; then
-  echo "SKIPPED: a plant-agent package is already on this machine ($(dpkg-query -W -f='${Version} ${Status}' plant-agent));" \
-    "this test installs and purges its own: dpkg --purge plant-agent first"
-  exit 77
-fi
+skip_unless_package_can_be_tested plant-agent
 
 work=$(mktemp -d -t plant-package-test.XXXXXX)
 installed=""
@@ -34,10 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$build_dir" && "$cpack" -G DEB -B "$work/dist" > "$work/cpack.log" 2>&1) || {
-  echo "FAIL: cpack:"; cat "$work/cpack.log"; exit 1
-}
-deb=$(ls "$work"/dist/plant-agent_*.deb)
+deb=$(build_package "$cpack" "$build_dir" "$work" plant-agent)
 echo "built $(basename "$deb"): $(stat -c %s "$deb") bytes"
 
 depends=$(dpkg-deb -f "$deb" Depends)
@@ -46,14 +35,7 @@ for library in libpaho-mqttpp3 libprotobuf-lite libtomlplusplus libstdc++6 libc6
 done
 
 installed=yes
-if ! dpkg -i "$deb" > "$work/dpkg.log" 2>&1; then
-  # Missing libraries: let apt bring them (CI machines have them from scripts/deps).
-  DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq >> "$work/dpkg.log" 2>&1 || true
-fi
-status=$(dpkg-query -W -f='${Status}' plant-agent 2>/dev/null || true)
-if [ "$status" != "install ok installed" ]; then
-  echo "FAIL: dpkg -i left the package '$status':"; cat "$work/dpkg.log"; exit 1
-fi
+install_package "$deb" plant-agent "$work"
 
 for file in /usr/bin/plant-agent /usr/bin/plant-watch /etc/plant-agent/plant-agent.toml \
   /lib/systemd/system/plant-agent.service /usr/share/doc/plant-agent/examples/plant-agent-serial.conf; do

@@ -15,14 +15,7 @@ build_dir=$2
 # shellcheck source-path=SCRIPTDIR source=test_lib.sh
 source "$(dirname "$0")/test_lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: installing the package needs root (CI runs as root)"
-  exit 77
-fi
-if dpkg-query -W -f='${Status}' plant-register 2>/dev/null | grep -q .; then
-  echo "SKIPPED: a plant-register package is already on this machine; dpkg --purge plant-register first"
-  exit 77
-fi
+skip_unless_package_can_be_tested plant-register
 
 work=$(mktemp -d -t plant-register-package.XXXXXX)
 installed=""
@@ -33,10 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$build_dir" && "$cpack" -G DEB -B "$work/dist" > "$work/cpack.log" 2>&1) || {
-  echo "FAIL: cpack:"; cat "$work/cpack.log"; exit 1
-}
-deb=$(ls "$work"/dist/plant-register_*.deb)
+deb=$(build_package "$cpack" "$build_dir" "$work" plant-register)
 echo "built $(basename "$deb"): $(stat -c %s "$deb") bytes"
 depends=$(dpkg-deb -f "$deb" Depends)
 for library in libpq5 libpaho-mqttpp3 libprotobuf-lite libstdc++6 adduser; do
@@ -46,13 +36,7 @@ contents=$(dpkg-deb -c "$deb")
 [[ "$contents" != *"plant-agent"* ]] || fail "the register package holds agent files: $contents"
 
 installed=yes
-if ! dpkg -i "$deb" > "$work/dpkg.log" 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq >> "$work/dpkg.log" 2>&1 || true
-fi
-status=$(dpkg-query -W -f='${Status}' plant-register 2>/dev/null || true)
-if [ "$status" != "install ok installed" ]; then
-  echo "FAIL: dpkg -i left the package '$status':"; cat "$work/dpkg.log"; exit 1
-fi
+install_package "$deb" plant-register "$work"
 for file in /usr/bin/plant-register /etc/plant-register/plant-register.toml \
   /lib/systemd/system/plant-register.service /usr/share/doc/plant-register/README.md; do
   [ -f "$file" ] || fail "$file is not installed"

@@ -49,3 +49,42 @@ stop_child() {
   kill -TERM "$1" 2>/dev/null || true
   wait_child "$@"
 }
+
+# --- the package tests (package_test.sh, register_package_test.sh) -------------
+# Exits 77 (ctest: skipped) unless this is root and package $1 is not installed
+# here: the test installs and purges its own.
+skip_unless_package_can_be_tested() {
+  local package=$1
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIPPED: installing the package needs root (CI runs as root)"
+    exit 77
+  fi
+  if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q .; then
+    echo "SKIPPED: a $package package is already on this machine ($(dpkg-query -W -f='${Version} ${Status}' "$package"));" \
+      "this test installs and purges its own: dpkg --purge $package first"
+    exit 77
+  fi
+}
+
+# Builds the .debs of build tree $2 with CPack $1 into $3/dist and prints the path
+# of package $4's; exits 1 with CPack's log when that fails.
+build_package() {
+  local cpack=$1 build_dir=$2 work=$3 package=$4
+  (cd "$build_dir" && "$cpack" -G DEB -B "$work/dist" > "$work/cpack.log" 2>&1) || {
+    echo "FAIL: cpack:" >&2; cat "$work/cpack.log" >&2; exit 1
+  }
+  ls "$work"/dist/"$package"_*.deb
+}
+
+# Installs .deb $1 of package $2 with dpkg (apt-get -f brings missing libraries,
+# which CI machines have from scripts/deps); exits 1 unless it ends installed.
+install_package() {
+  local deb=$1 package=$2 work=$3 status
+  if ! dpkg -i "$deb" > "$work/dpkg.log" 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq >> "$work/dpkg.log" 2>&1 || true
+  fi
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  if [ "$status" != "install ok installed" ]; then
+    echo "FAIL: dpkg -i left the package '$status':"; cat "$work/dpkg.log"; exit 1
+  fi
+}
