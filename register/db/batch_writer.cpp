@@ -255,6 +255,185 @@ DELETE FROM delivered_ranges d USING agent_stage s
   WHERE d.site = s.site AND d.agent = s.agent AND s.ranges_changed;
 )sql";
 
+// Every row one batch writes, in COPY's text format, gathered before the statements run.
+struct batch_rows {
+  copy_rows stocks, lines, alerts, materials, statuses, reported, agent_rows, delivered;  // staging tables
+  copy_rows stocks_direct, lines_direct;  // straight into the sample tables
+  newest<v1::StockLevel> newest_stocks;
+  newest<v1::LineStatus> newest_lines;
+
+  void add_status(const decoded& m, batch_outcome& out);
+  void add_telemetry(const decoded& m, bool counts);
+  void add_alert(const decoded& m);
+  void finish(const std::map<agent_key, agent_work>& agents);
+  void copy_into(connection& conn, bool any_agent) const;
+};
+
+void batch_rows::add_status(const decoded& m, batch_outcome& out) {
+  const auto& e = m.envelope;
+  const auto& s = e.status();
+  ++out.statuses;
+  // A Last Will carries no time of its own: it is true as of its delivery.
+  const epoch_ms history_time = s.time() != 0 ? s.time() : (s.started_at() != 0 ? s.started_at() : m.entry->received_at);
+  const epoch_ms order_time = s.time() != 0 ? s.time() : m.entry->received_at;
+  statuses.text(m.site).text(m.agent).integer(history_time).integer(order_time)
+      .text(wire::agent_state_name(s.state())).text(wire::agent_reason_name(s.reason())).text(s.version())
+      .text(s.config_hash()).integer(s.started_at()).count(s.last_seq()).count(s.backlog().messages())
+      .count(s.backlog().bytes()).count(s.dropped()).count(s.corrupted()).text(s.last_error());
+  statuses.end_row();
+  for (const auto& r : s.dropped_ranges()) {
+    if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
+    reported.text(m.site).text(m.agent).text("dropped").count(r.first()).count(r.last());
+    reported.end_row();
+  }
+  for (const auto& r : s.corrupted_ranges()) {
+    if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
+    reported.text(m.site).text(m.agent).text("corrupted").count(r.first()).count(r.last());
+    reported.end_row();
+  }
+  for (const auto& material : s.materials()) add_material(materials, m.site, m.agent, material);
+}
+
+void batch_rows::add_telemetry(const decoded& m, bool counts) {
+  const auto& e = m.envelope;
+  const auto& t = e.telemetry();
+  // New seqs go straight into the sample tables; the ranges above make them new.
+  // A retained copy (agents retain no telemetry, but a broker may be told to) is
+  // state, not the stream: it may only move latest_* forward.
+  int idx = 0;
+  for (const auto& l : t.lines()) {
+    const epoch_ms source_ms = t.base_time() + l.source_time();
+    const epoch_ms receive_ms = t.base_time() + l.receive_time();
+    if (counts) {
+      lines_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(l.line())
+          .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count())
+          .number(l.good_rate()).text(source_name(t, l.source())).text(wire::quality_name(l.quality()))
+          .time(source_ms).time(receive_ms).boolean(e.replayed());
+      lines_direct.end_row();
+    }
+    newest_lines.offer({m.site, m.agent, l.line()}, {source_ms, e.seq(), idx}, &l, &t, receive_ms);
+    ++idx;
+  }
+  for (const auto& st : t.stocks()) {
+    const epoch_ms source_ms = t.base_time() + st.source_time();
+    const epoch_ms receive_ms = t.base_time() + st.receive_time();
+    if (counts) {
+      stocks_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(st.material())
+          .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(t, st.source()))
+          .text(wire::quality_name(st.quality())).time(source_ms).time(receive_ms).boolean(e.replayed());
+      stocks_direct.end_row();
+    }
+    newest_stocks.offer({m.site, m.agent, st.material()}, {source_ms, e.seq(), idx}, &st, &t, receive_ms);
+    ++idx;
+  }
+}
+
+void batch_rows::add_alert(const decoded& m) {
+  const auto& e = m.envelope;
+  const auto& a = e.alert();
+  const auto& mat = a.material();
+  alerts.text(m.site).text(m.agent).count(e.seq()).text(mat.material()).text(wire::stock_status_name(mat.status()))
+      .text(wire::stock_status_name(a.previous_status())).boolean(a.cleared()).number(mat.quantity())
+      .text(mat.unit()).number(mat.rate());
+  if (mat.projected_stockout() == 0) {
+    alerts.null();
+  } else {
+    alerts.integer(mat.projected_stockout());
+  }
+  alerts.integer(mat.at()).array(to_strings(mat.lines())).array(to_strings(mat.starved_lines()))
+      .number(mat.reorder_point()).number(mat.safety_stock()).integer(mat.lead_time_ms()).integer(e.created_at());
+  alerts.end_row();
+  add_material(materials, m.site, m.agent, mat);
+}
+
+void batch_rows::finish(const std::map<agent_key, agent_work>& agents) {
+  // Only the newest sample per key reaches the staging table that updates latest_*:
+  // a few hundred rows per batch instead of every sample.
+  for (const auto& [key, pick] : newest_stocks.picks) {
+    const auto& st = *pick.sample;
+    stocks.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(st.material())
+        .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(*pick.batch, st.source()))
+        .text(wire::quality_name(st.quality())).integer(pick.order.source_ms).integer(pick.receive_ms).boolean(false);
+    stocks.end_row();
+  }
+  for (const auto& [key, pick] : newest_lines.picks) {
+    const auto& l = *pick.sample;
+    lines.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(l.line())
+        .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
+        .text(source_name(*pick.batch, l.source())).text(wire::quality_name(l.quality())).integer(pick.order.source_ms)
+        .integer(pick.receive_ms).boolean(false);
+    lines.end_row();
+  }
+  for (const auto& [key, work] : agents) {
+    agent_rows.text(key.first).text(key.second).count(work.stored).count(work.duplicates).count(work.replayed)
+        .count(work.samples).count(work.max_seq).integer(work.last_seen).boolean(work.ranges_changed);
+    agent_rows.end_row();
+    if (!work.ranges_changed) continue;
+    for (const auto& r : work.delivered.ranges()) {
+      delivered.text(key.first).text(key.second).count(r.first).count(r.last);
+      delivered.end_row();
+    }
+  }
+}
+
+void batch_rows::copy_into(connection& conn, bool any_agent) const {
+  if (!stocks_direct.empty()) conn.copy_in("COPY stock_samples FROM STDIN", stocks_direct.data());
+  if (!lines_direct.empty()) conn.copy_in("COPY line_samples FROM STDIN", lines_direct.data());
+  if (!stocks.empty()) conn.copy_in("COPY stock_stage FROM STDIN", stocks.data());
+  if (!lines.empty()) conn.copy_in("COPY line_stage FROM STDIN", lines.data());
+  if (!alerts.empty()) conn.copy_in("COPY alert_stage FROM STDIN", alerts.data());
+  if (!materials.empty()) conn.copy_in("COPY material_stage FROM STDIN", materials.data());
+  if (!statuses.empty()) conn.copy_in("COPY status_stage FROM STDIN", statuses.data());
+  if (!reported.empty()) conn.copy_in("COPY reported_stage FROM STDIN", reported.data());
+  if (!agent_rows.empty()) conn.copy_in("COPY agent_stage FROM STDIN", agent_rows.data());
+  if (any_agent) conn.exec(apply_stages);
+  if (!delivered.empty()) conn.copy_in("COPY delivered_ranges FROM STDIN", delivered.data());
+}
+
+// Inserts the batch's agents, locks their rows (sorted, so two instances cannot
+// deadlock) and loads their delivered ranges.
+void lock_agents(connection& conn, std::map<agent_key, agent_work>& agents) {
+  if (agents.empty()) return;
+  std::vector<std::string> sites, agent_ids;
+  for (const auto& [key, work] : agents) {
+    sites.push_back(key.first);
+    agent_ids.push_back(key.second);
+  }
+  const params keys{array_literal(sites), array_literal(agent_ids)};
+  conn.exec("INSERT INTO agents (site, agent) SELECT * FROM unnest($1::text[], $2::text[]) AS k(site, agent) "
+            "ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+            keys);
+  conn.exec("SELECT a.site FROM agents a JOIN unnest($1::text[], $2::text[]) AS k(site, agent) "
+            "USING (site, agent) ORDER BY a.site, a.agent FOR UPDATE OF a",
+            keys);
+  result ranges = conn.exec(
+      "SELECT d.site, d.agent, d.first_seq, d.last_seq FROM delivered_ranges d "
+      "JOIN unnest($1::text[], $2::text[]) AS k(site, agent) USING (site, agent)",
+      keys);
+  for (int i = 0; i < ranges.rows(); ++i) {
+    auto it = agents.find({std::string(ranges.text(i, 0)), std::string(ranges.text(i, 1))});
+    if (it != agents.end())
+      it->second.delivered.add(static_cast<std::uint64_t>(ranges.integer(i, 2)),
+                               static_cast<std::uint64_t>(ranges.integer(i, 3)));
+  }
+}
+
+// Counts one sequenced, non-retained message for its agent; false for a duplicate.
+bool count_new(const v1::Envelope& e, agent_work& work, batch_outcome& out) {
+  if (work.delivered.contains(e.seq())) {
+    ++work.duplicates;
+    ++out.duplicates;
+    return false;
+  }
+  work.delivered.add(e.seq());
+  work.ranges_changed = true;
+  ++work.stored;
+  ++out.stored;
+  work.max_seq = std::max<std::uint64_t>(work.max_seq, e.seq());
+  if (e.replayed()) ++work.replayed;
+  return true;
+}
+
 }  // namespace
 
 batch_writer::batch_writer(connection& conn, std::string journal_id, std::string instance)
@@ -303,173 +482,35 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
 
   std::map<agent_key, agent_work> agents;
   for (const auto& m : messages) agents[{m.site, m.agent}];
-  std::vector<std::string> sites, agent_ids;
-  for (const auto& [key, work] : agents) {
-    sites.push_back(key.first);
-    agent_ids.push_back(key.second);
-  }
 
   conn_.exec("BEGIN");
   try {
-    if (!agents.empty()) {
-      const params keys{array_literal(sites), array_literal(agent_ids)};
-      // Sorted inserts and locks: two instances locking the same agents cannot deadlock.
-      conn_.exec("INSERT INTO agents (site, agent) SELECT * FROM unnest($1::text[], $2::text[]) AS k(site, agent) "
-                 "ORDER BY 1, 2 ON CONFLICT DO NOTHING",
-                 keys);
-      conn_.exec("SELECT a.site FROM agents a JOIN unnest($1::text[], $2::text[]) AS k(site, agent) "
-                 "USING (site, agent) ORDER BY a.site, a.agent FOR UPDATE OF a",
-                 keys);
-      result ranges = conn_.exec(
-          "SELECT d.site, d.agent, d.first_seq, d.last_seq FROM delivered_ranges d "
-          "JOIN unnest($1::text[], $2::text[]) AS k(site, agent) USING (site, agent)",
-          keys);
-      for (int i = 0; i < ranges.rows(); ++i) {
-        auto it = agents.find({std::string(ranges.text(i, 0)), std::string(ranges.text(i, 1))});
-        if (it != agents.end())
-          it->second.delivered.add(static_cast<std::uint64_t>(ranges.integer(i, 2)),
-                                   static_cast<std::uint64_t>(ranges.integer(i, 3)));
-      }
-    }
-
-    copy_rows stocks, lines, alerts, materials, statuses, reported, agent_rows, delivered;
-    copy_rows stocks_direct, lines_direct;
-    newest<v1::StockLevel> newest_stocks;
-    newest<v1::LineStatus> newest_lines;
+    lock_agents(conn_, agents);
+    batch_rows rows;
     for (const auto& m : messages) {
       agent_work& work = agents[{m.site, m.agent}];
       const auto& e = m.envelope;
       work.last_seen = std::max(work.last_seen, m.entry->received_at);
       if (e.has_status()) {
-        const auto& s = e.status();
-        ++out.statuses;
-        // A Last Will carries no time of its own: it is true as of its delivery.
-        const epoch_ms history_time = s.time() != 0 ? s.time() : (s.started_at() != 0 ? s.started_at() : m.entry->received_at);
-        const epoch_ms order_time = s.time() != 0 ? s.time() : m.entry->received_at;
-        statuses.text(m.site).text(m.agent).integer(history_time).integer(order_time)
-            .text(wire::agent_state_name(s.state())).text(wire::agent_reason_name(s.reason())).text(s.version())
-            .text(s.config_hash()).integer(s.started_at()).count(s.last_seq()).count(s.backlog().messages())
-            .count(s.backlog().bytes()).count(s.dropped()).count(s.corrupted()).text(s.last_error());
-        statuses.end_row();
-        for (const auto& r : s.dropped_ranges()) {
-          if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
-          reported.text(m.site).text(m.agent).text("dropped").count(r.first()).count(r.last());
-          reported.end_row();
-        }
-        for (const auto& r : s.corrupted_ranges()) {
-          if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;
-          reported.text(m.site).text(m.agent).text("corrupted").count(r.first()).count(r.last());
-          reported.end_row();
-        }
-        for (const auto& material : s.materials()) add_material(materials, m.site, m.agent, material);
+        rows.add_status(m, out);
         continue;
       }
       if (e.seq() == 0) continue;  // only status is unsequenced; anything else without a seq is not ours to count
-      // A retained copy is the broker's replay of state, not the stream: its rows are kept
-      // (idempotently), but it counts neither as stored nor as a duplicate.
+      // A retained copy is the broker's replay of state, not the stream: it counts
+      // neither as stored nor as a duplicate.
       const bool counts = !m.entry->retained;
-      if (counts) {
-        if (work.delivered.contains(e.seq())) {
-          ++work.duplicates;
-          ++out.duplicates;
-          continue;
-        }
-        work.delivered.add(e.seq());
-        work.ranges_changed = true;
-        ++work.stored;
-        ++out.stored;
-        work.max_seq = std::max<std::uint64_t>(work.max_seq, e.seq());
-        if (e.replayed()) ++work.replayed;
-      }
+      if (counts && !count_new(e, work, out)) continue;
       if (e.has_telemetry()) {
-        const auto& t = e.telemetry();
-        // New seqs go straight into the sample tables; the ranges above make them new.
-        // A retained copy (agents retain no telemetry, but a broker may be told to) is
-        // state, not the stream: it may only move latest_* forward.
-        int idx = 0;
-        for (const auto& l : t.lines()) {
-          const epoch_ms source_ms = t.base_time() + l.source_time();
-          const epoch_ms receive_ms = t.base_time() + l.receive_time();
-          if (counts) {
-            lines_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(l.line())
-                .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count())
-                .number(l.good_rate()).text(source_name(t, l.source())).text(wire::quality_name(l.quality()))
-                .time(source_ms).time(receive_ms).boolean(e.replayed());
-            lines_direct.end_row();
-          }
-          newest_lines.offer({m.site, m.agent, l.line()}, {source_ms, e.seq(), idx}, &l, &t, receive_ms);
-          ++idx;
-        }
-        for (const auto& st : t.stocks()) {
-          const epoch_ms source_ms = t.base_time() + st.source_time();
-          const epoch_ms receive_ms = t.base_time() + st.receive_time();
-          if (counts) {
-            stocks_direct.text(m.site).text(m.agent).count(e.seq()).integer(idx).text(st.material())
-                .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(t, st.source()))
-                .text(wire::quality_name(st.quality())).time(source_ms).time(receive_ms).boolean(e.replayed());
-            stocks_direct.end_row();
-          }
-          newest_stocks.offer({m.site, m.agent, st.material()}, {source_ms, e.seq(), idx}, &st, &t, receive_ms);
-          ++idx;
-        }
-        const auto n = static_cast<std::uint64_t>(t.lines_size() + t.stocks_size());
+        rows.add_telemetry(m, counts);
+        const auto n = static_cast<std::uint64_t>(e.telemetry().lines_size() + e.telemetry().stocks_size());
         if (counts) work.samples += n;
         out.samples += n;
       } else if (e.has_alert()) {
-        const auto& a = e.alert();
-        const auto& mat = a.material();
-        alerts.text(m.site).text(m.agent).count(e.seq()).text(mat.material()).text(wire::stock_status_name(mat.status()))
-            .text(wire::stock_status_name(a.previous_status())).boolean(a.cleared()).number(mat.quantity())
-            .text(mat.unit()).number(mat.rate());
-        if (mat.projected_stockout() == 0) {
-          alerts.null();
-        } else {
-          alerts.integer(mat.projected_stockout());
-        }
-        alerts.integer(mat.at()).array(to_strings(mat.lines())).array(to_strings(mat.starved_lines()))
-            .number(mat.reorder_point()).number(mat.safety_stock()).integer(mat.lead_time_ms()).integer(e.created_at());
-        alerts.end_row();
-        add_material(materials, m.site, m.agent, mat);
+        rows.add_alert(m);
       }
     }
-    // Only the newest sample per key reaches the staging table that updates latest_*:
-    // a few hundred rows per batch instead of every sample.
-    for (const auto& [key, pick] : newest_stocks.picks) {
-      const auto& st = *pick.sample;
-      stocks.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(st.material())
-          .number(st.quantity()).text(st.unit()).text(st.location()).text(source_name(*pick.batch, st.source()))
-          .text(wire::quality_name(st.quality())).integer(pick.order.source_ms).integer(pick.receive_ms).boolean(false);
-      stocks.end_row();
-    }
-    for (const auto& [key, pick] : newest_lines.picks) {
-      const auto& l = *pick.sample;
-      lines.text(key.site).text(key.agent).count(pick.order.seq).integer(pick.order.idx).text(l.line())
-          .text(wire::line_state_name(l.state())).count(l.good_count()).count(l.reject_count()).number(l.good_rate())
-          .text(source_name(*pick.batch, l.source())).text(wire::quality_name(l.quality())).integer(pick.order.source_ms)
-          .integer(pick.receive_ms).boolean(false);
-      lines.end_row();
-    }
-    for (const auto& [key, work] : agents) {
-      agent_rows.text(key.first).text(key.second).count(work.stored).count(work.duplicates).count(work.replayed)
-          .count(work.samples).count(work.max_seq).integer(work.last_seen).boolean(work.ranges_changed);
-      agent_rows.end_row();
-      if (!work.ranges_changed) continue;
-      for (const auto& r : work.delivered.ranges()) {
-        delivered.text(key.first).text(key.second).count(r.first).count(r.last);
-        delivered.end_row();
-      }
-    }
-    if (!stocks_direct.empty()) conn_.copy_in("COPY stock_samples FROM STDIN", stocks_direct.data());
-    if (!lines_direct.empty()) conn_.copy_in("COPY line_samples FROM STDIN", lines_direct.data());
-    if (!stocks.empty()) conn_.copy_in("COPY stock_stage FROM STDIN", stocks.data());
-    if (!lines.empty()) conn_.copy_in("COPY line_stage FROM STDIN", lines.data());
-    if (!alerts.empty()) conn_.copy_in("COPY alert_stage FROM STDIN", alerts.data());
-    if (!materials.empty()) conn_.copy_in("COPY material_stage FROM STDIN", materials.data());
-    if (!statuses.empty()) conn_.copy_in("COPY status_stage FROM STDIN", statuses.data());
-    if (!reported.empty()) conn_.copy_in("COPY reported_stage FROM STDIN", reported.data());
-    if (!agent_rows.empty()) conn_.copy_in("COPY agent_stage FROM STDIN", agent_rows.data());
-    if (!agents.empty()) conn_.exec(apply_stages);
-    if (!delivered.empty()) conn_.copy_in("COPY delivered_ranges FROM STDIN", delivered.data());
+    rows.finish(agents);
+    rows.copy_into(conn_, !agents.empty());
     if (highest_id > committed_through_) {
       conn_.exec("INSERT INTO journal_positions (journal_id, instance, committed_through) VALUES ($1, $2, $3) "
                  "ON CONFLICT (journal_id) DO UPDATE SET instance = EXCLUDED.instance, "
