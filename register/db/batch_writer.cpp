@@ -12,6 +12,7 @@
 #include "common/wire/envelope_decode.hpp"
 #include "common/wire/time_format.hpp"
 #include "common/wire/wire_names.hpp"
+#include "register/db/batch_sql.hpp"
 
 namespace plant::central::db {
 
@@ -184,77 +185,6 @@ struct agent_work {
   epoch_ms last_seen = 0;
 };
 
-const char* const staging_tables = R"sql(
-CREATE TEMP TABLE IF NOT EXISTS stock_stage (site text, agent text, seq bigint, idx integer, material text,
-  quantity double precision, unit text, location text, source text, quality text, source_ms bigint, receive_ms bigint,
-  replayed boolean) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS line_stage (site text, agent text, seq bigint, idx integer, line text, state text,
-  good_count bigint, reject_count bigint, good_rate double precision, source text, quality text, source_ms bigint,
-  receive_ms bigint, replayed boolean) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS alert_stage (site text, agent text, seq bigint, material text, status text,
-  previous_status text, cleared boolean, quantity double precision, unit text, rate double precision,
-  stockout_ms bigint, decided_ms bigint, lines text[], starved_lines text[], reorder_point double precision,
-  safety_stock double precision, lead_time_ms bigint, created_ms bigint) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS material_stage (site text, agent text, material text, status text,
-  quantity double precision, unit text, rate double precision, stockout_ms bigint, decided_ms bigint, lines text[],
-  starved_lines text[], reorder_point double precision, safety_stock double precision, lead_time_ms bigint)
-  ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS status_stage (site text, agent text, time_ms bigint, order_ms bigint, state text,
-  reason text, version text, config_hash text, started_ms bigint, last_seq bigint, backlog_messages bigint,
-  backlog_bytes bigint, dropped bigint, corrupted bigint, last_error text) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS reported_stage (site text, agent text, kind text, first_seq bigint, last_seq bigint)
-  ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS agent_stage (site text, agent text, stored bigint, duplicates bigint,
-  replayed bigint, samples bigint, max_seq bigint, last_seen_ms bigint, ranges_changed boolean) ON COMMIT DELETE ROWS;
-)sql";
-
-const char* const apply_stages = R"sql(
-INSERT INTO latest_stock SELECT DISTINCT ON (site, agent, material) site, agent, material, quantity, unit, location,
-  quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM stock_stage
-  ORDER BY site, agent, material, source_ms DESC, seq DESC, idx DESC
-  ON CONFLICT (site, agent, material) DO UPDATE SET quantity = EXCLUDED.quantity, unit = EXCLUDED.unit,
-  location = EXCLUDED.location, quality = EXCLUDED.quality, source_time = EXCLUDED.source_time,
-  receive_time = EXCLUDED.receive_time WHERE latest_stock.source_time <= EXCLUDED.source_time;
-INSERT INTO latest_lines SELECT DISTINCT ON (site, agent, line) site, agent, line, state, good_count, reject_count,
-  good_rate, quality, to_timestamp(source_ms / 1000.0), to_timestamp(receive_ms / 1000.0) FROM line_stage
-  ORDER BY site, agent, line, source_ms DESC, seq DESC, idx DESC
-  ON CONFLICT (site, agent, line) DO UPDATE SET state = EXCLUDED.state, good_count = EXCLUDED.good_count,
-  reject_count = EXCLUDED.reject_count, good_rate = EXCLUDED.good_rate, quality = EXCLUDED.quality,
-  source_time = EXCLUDED.source_time, receive_time = EXCLUDED.receive_time
-  WHERE latest_lines.source_time <= EXCLUDED.source_time;
-INSERT INTO alerts SELECT site, agent, seq, material, status, previous_status, cleared, quantity, unit, rate,
-  to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
-  safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0) FROM alert_stage ON CONFLICT DO NOTHING;
-INSERT INTO material_status SELECT DISTINCT ON (site, agent, material) site, agent, material, status, quantity, unit,
-  rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
-  safety_stock, lead_time_ms FROM material_stage ORDER BY site, agent, material, decided_ms DESC
-  ON CONFLICT (site, agent, material) DO UPDATE SET status = EXCLUDED.status, quantity = EXCLUDED.quantity,
-  unit = EXCLUDED.unit, rate = EXCLUDED.rate, projected_stockout = EXCLUDED.projected_stockout,
-  decided_at = EXCLUDED.decided_at, lines = EXCLUDED.lines, starved_lines = EXCLUDED.starved_lines,
-  reorder_point = EXCLUDED.reorder_point, safety_stock = EXCLUDED.safety_stock, lead_time_ms = EXCLUDED.lead_time_ms
-  WHERE material_status.decided_at <= EXCLUDED.decided_at;
-INSERT INTO agent_status SELECT site, agent, to_timestamp(time_ms / 1000.0), state, reason, version, config_hash,
-  last_seq, backlog_messages, dropped, corrupted FROM status_stage ON CONFLICT DO NOTHING;
-UPDATE agents a SET state = s.state, reason = s.reason, version = s.version, config_hash = s.config_hash,
-  started_at = CASE WHEN s.started_ms = 0 THEN a.started_at ELSE to_timestamp(s.started_ms / 1000.0) END,
-  status_time = to_timestamp(s.order_ms / 1000.0),
-  last_seq = CASE WHEN s.last_seq = 0 THEN a.last_seq ELSE s.last_seq END,
-  backlog_messages = s.backlog_messages, backlog_bytes = s.backlog_bytes,
-  dropped = GREATEST(a.dropped, s.dropped), corrupted = GREATEST(a.corrupted, s.corrupted), last_error = s.last_error
-  FROM (SELECT DISTINCT ON (site, agent) * FROM status_stage ORDER BY site, agent, order_ms DESC) s
-  WHERE a.site = s.site AND a.agent = s.agent
-    AND (a.status_time IS NULL OR a.status_time <= to_timestamp(s.order_ms / 1000.0));
-INSERT INTO reported_ranges SELECT site, agent, kind, first_seq, max(last_seq) FROM reported_stage
-  GROUP BY site, agent, kind, first_seq
-  ON CONFLICT (site, agent, kind, first_seq) DO UPDATE SET last_seq = GREATEST(reported_ranges.last_seq, EXCLUDED.last_seq);
-UPDATE agents a SET stored = a.stored + s.stored, duplicates = a.duplicates + s.duplicates,
-  replayed = a.replayed + s.replayed, samples = a.samples + s.samples, max_seq = GREATEST(a.max_seq, s.max_seq),
-  last_seen = GREATEST(a.last_seen, to_timestamp(s.last_seen_ms / 1000.0))
-  FROM agent_stage s WHERE a.site = s.site AND a.agent = s.agent;
-DELETE FROM delivered_ranges d USING agent_stage s
-  WHERE d.site = s.site AND d.agent = s.agent AND s.ranges_changed;
-)sql";
-
 // Every row one batch writes, in COPY's text format, gathered before the statements run.
 struct batch_rows {
   copy_rows stocks, lines, alerts, materials, statuses, reported, agent_rows, delivered;  // staging tables
@@ -386,7 +316,7 @@ void batch_rows::copy_into(connection& conn, bool any_agent) const {
   if (!statuses.empty()) conn.copy_in("COPY status_stage FROM STDIN", statuses.data());
   if (!reported.empty()) conn.copy_in("COPY reported_stage FROM STDIN", reported.data());
   if (!agent_rows.empty()) conn.copy_in("COPY agent_stage FROM STDIN", agent_rows.data());
-  if (any_agent) conn.exec(apply_stages);
+  if (any_agent) conn.exec(batch_sql::apply_stages);
   if (!delivered.empty()) conn.copy_in("COPY delivered_ranges FROM STDIN", delivered.data());
 }
 
@@ -440,7 +370,7 @@ batch_writer::batch_writer(connection& conn, std::string journal_id, std::string
     : conn_(conn), journal_id_(std::move(journal_id)), instance_(std::move(instance)) {}
 
 void batch_writer::prepare() {
-  conn_.exec(staging_tables);
+  conn_.exec(batch_sql::staging_tables);
   result r = conn_.exec("SELECT committed_through FROM journal_positions WHERE journal_id = $1", {journal_id_});
   committed_through_ = r.rows() > 0 ? static_cast<std::uint64_t>(r.integer(0, 0)) : 0;
 }
