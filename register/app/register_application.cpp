@@ -1,5 +1,6 @@
 #include "register/app/register_application.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -8,8 +9,11 @@
 #include "common/core/file_access.hpp"
 #include "common/http/prometheus_text.hpp"
 #include "common/http/query_string.hpp"
+#include "register/board/board_files.hpp"
 #include "register/config/register_schema.hpp"
 #include "register/db/database_writer.hpp"
+#include "register/http/event_hub.hpp"
+#include "register/http/operator_tokens.hpp"
 #include "register/http/register_api.hpp"
 #include "register/ingest/broker_intake.hpp"
 #include "register/ingest/journal.hpp"
@@ -40,6 +44,45 @@ db::connection_options database_options(const register_config& c, const std::str
   o.statement_timeout = c.database.statement_timeout;
   o.application_name = client_id;
   return o;
+}
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+http::answer not_found_page(const std::string& what) {
+  http::answer a;
+  a.status = 404;
+  a.content_type = "text/html; charset=utf-8";
+  a.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+           "content=\"width=device-width, initial-scale=1\"><title>Not found - plant-register</title>"
+           "<link rel=\"stylesheet\" href=\"/board.css\"></head><body><main class=\"not-found\"><h1>Not found</h1>"
+           "<p id=\"not-found-reason\">" + html_escape(what) + "</p><p><a href=\"/\">Shortage board</a> &middot; "
+           "<a href=\"/plants\">Plants</a></p></main></body></html>\n";
+  return a;
+}
+
+http::answer static_file(std::string_view name) {
+  const auto& files = board::files();
+  auto it = files.find(name);
+  http::answer a;
+  a.body = std::string(it->second);
+  if (name.size() > 3 && name.substr(name.size() - 3) == ".js") a.content_type = "text/javascript; charset=utf-8";
+  else if (name.size() > 4 && name.substr(name.size() - 4) == ".css") a.content_type = "text/css; charset=utf-8";
+  else a.content_type = "text/html; charset=utf-8";
+  a.cache_control = "no-cache";
+  return a;
 }
 
 }  // namespace
@@ -83,7 +126,17 @@ register_application::register_application(register_config config, std::vector<s
   // A request should not wait a full connect_timeout for a database that is away.
   api_options.connection.connect_timeout = std::min(api_options.connection.connect_timeout, std::chrono::seconds(2));
   api_options.max_rows = config_.http.max_rows;
+  api_options.transfers = config_.transfers;
   api_ = std::make_unique<api::register_api>(api_options);
+  if (const std::string problem = load_tokens(config_.http.tokens_file); !problem.empty()) throw startup_error(problem);
+
+  api::event_hub_options event_options;
+  event_options.connection = api_options.connection;
+  event_options.connection.application_name = client_id_ + " events";
+  event_options.max_rows = config_.http.max_rows;
+  // Streams stay open: leave room for the API's own requests.
+  event_options.max_streams = std::max<std::size_t>(1, config_.http.max_connections / 2);
+  events_ = std::make_unique<api::event_hub>(io_, event_options);
 
   if (!config_.http.listen.empty()) {
     http::server_options http_options;
@@ -91,7 +144,8 @@ register_application::register_application(register_config config, std::vector<s
     http_options.listen = config_.http.listen;
     http_options.max_connections = config_.http.max_connections;
     http_options.deadline = std::chrono::seconds(30);  // API queries may take a while
-    http_options.describe_paths = "(/api/agents, /api/stock, /api/current, /api/shortages, /api/audit, /healthz, /metrics)";
+    http_options.describe_paths = "(board /, /api/..., /api/events, /healthz, /metrics)";
+    http_options.max_request_bytes = 16384;
     http_ = std::make_unique<http::server>(io_, http_options, [this](const http::request& r) { return handle(r); });
     const http::listen_result listening = http_->start();
     if (!listening.ok()) throw startup_error(listening.message);
@@ -161,9 +215,24 @@ void register_application::reload() {
     log_.info("reload: register.log_level applied");
   }
   config_.reg.shutdown_timeout = next.reg.shutdown_timeout;
+  if (next.transfers.size() != config_.transfers.size() ||
+      !std::equal(next.transfers.begin(), next.transfers.end(), config_.transfers.begin(),
+                  [](const transfer_route& a, const transfer_route& b) {
+                    return a.from == b.from && a.to == b.to && a.time == b.time;
+                  })) {
+    config_.transfers = next.transfers;
+    api_->set_transfers(next.transfers);
+    log_.info("reload: " + std::to_string(next.transfers.size()) + " [[transfer]] entries applied");
+  }
+  // Re-read even when the path is the same: adding an operator is a change of the file, not the config.
+  if (const std::string problem = load_tokens(next.http.tokens_file); !problem.empty()) {
+    log_.error("reload: " + problem + "; the operators from before stay");
+  } else {
+    config_.http.tokens_file = next.http.tokens_file;
+  }
   if (next.hash != config_.hash) {
-    log_.warn("reload: other changed keys wait for a restart (only register.log_level and register.shutdown_timeout "
-              "apply live)");
+    log_.warn("reload: other changed keys wait for a restart (register.log_level, register.shutdown_timeout, "
+              "http.tokens_file and [[transfer]] apply live)");
   } else {
     log_.info("reload: nothing changed");
   }
@@ -188,9 +257,33 @@ void register_application::shutdown() {
     log_.error("stopped with a delivery the journal could not take; the broker keeps it");
     std::_Exit(1);
   }
+  events_->stop();
   if (http_) http_->stop();
   signals_.cancel();
   io_.stop();
+}
+
+std::string register_application::load_tokens(const std::string& path) {
+  if (path.empty()) {
+    api_->set_tokens(std::make_shared<api::operator_tokens>());
+    return "";
+  }
+  std::string text;
+  if (const std::string problem = read_secret_file(path, text); !problem.empty())
+    return "http.tokens_file: '" + path + "': " + problem;
+  const api::tokens_parse_result parsed = api::parse_operator_tokens(text, path);
+  if (!parsed.errors.empty()) {
+    std::string all;
+    for (const auto& e : parsed.errors) all += (all.empty() ? "" : "; ") + e;
+    return "http.tokens_file: " + all;
+  }
+  if (parsed.operators.empty()) return "http.tokens_file: '" + path + "' names no operator";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0)
+    log_.warn("http.tokens_file: '" + path + "' is readable by every user of this host; chmod o-r it");
+  api_->set_tokens(std::make_shared<api::operator_tokens>(parsed.operators));
+  log_.info("http.tokens_file: " + std::to_string(parsed.operators.size()) + " operators may acknowledge and snooze");
+  return "";
 }
 
 http::answer register_application::handle(const http::request& request) {
@@ -201,6 +294,7 @@ http::answer register_application::handle(const http::request& request) {
     a.allow = "GET, HEAD";
     return a;
   }
+  if (path == "/api/events") return events_->open();
   if (path == "/healthz") return health();
   if (path == "/metrics") {
     http::answer a;
@@ -208,8 +302,32 @@ http::answer register_application::handle(const http::request& request) {
     a.body = metrics();
     return a;
   }
-  return http::text_answer(404, "no such path; try /api/agents, /api/stock, /api/current, /api/shortages, "
-                                "/api/audit, /healthz or /metrics");
+  return board_page(path);
+}
+
+// The board is one page: every route gets index.html and board.js draws it. A
+// material page for a (site, material) the register has never heard of is a 404.
+http::answer register_application::board_page(const std::string& path) {
+  if (path == "/" || path == "/plants" || path == "/index.html") return static_file("/index.html");
+  if (path == "/board.js" || path == "/board.css") return static_file(path);
+  const std::string prefix = "/material/";
+  if (path.rfind(prefix, 0) == 0) {
+    const std::string rest = path.substr(prefix.size());
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size() ||
+        rest.find('/', slash + 1) != std::string::npos)
+      return not_found_page("A material page is /material/<site>/<material>.");
+    const std::string site = rest.substr(0, slash);
+    const std::string material = rest.substr(slash + 1);
+    try {
+      if (!api_->knows_material(site, material))
+        return not_found_page("No material '" + material + "' at site '" + site + "' in the register.");
+    } catch (const std::exception&) {
+      // PostgreSQL away: the page itself says so when its API calls fail.
+    }
+    return static_file("/index.html");
+  }
+  return not_found_page("No page " + path.substr(0, 200) + " here.");
 }
 
 http::answer register_application::health() const {
@@ -263,11 +381,21 @@ std::string register_application::metrics() const {
   m.histogram("plant_register_batch_seconds", "Time to write and commit one batch.", writer_->batch_latency());
   m.single("plant_register_api_database_errors_total", "counter", "API queries that failed for the database's sake (503).",
            api_->database_errors());
+  const auto& e = events_->stats();
+  m.single("plant_register_event_streams", "gauge", "Open /api/events streams.",
+           static_cast<std::uint64_t>(events_->open_streams()));
+  m.single("plant_register_event_streams_refused_total", "counter", "/api/events requests refused: too many streams.",
+           e.streams_refused);
+  m.single("plant_register_events_sent_total", "counter", "Events queued to /api/events streams.", e.events_sent);
+  m.single("plant_register_events_listening", "gauge", "1 while the LISTEN connection to PostgreSQL is open.",
+           static_cast<std::uint64_t>(e.listening));
   if (http_) {
     const auto& h = http_->stats();
     m.single("plant_register_http_requests_total", "counter", "HTTP requests answered.", h.requests);
     m.single("plant_register_http_refused_connections_total", "counter", "Connections closed at once: too many open.",
              h.refused_connections);
+    m.single("plant_register_event_streams_dropped_total", "counter",
+             "Event streams closed because their client read too slowly.", h.streams_dropped);
   }
   m.single("plant_register_log_lines_suppressed_total", "counter", "Log lines held back by rate limiting.",
            log::suppressed_total());

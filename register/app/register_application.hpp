@@ -27,6 +27,8 @@ class database_writer;
 }
 namespace api {
 class register_api;
+class event_hub;
+class operator_tokens;
 }
 
 /// A reason not to start, for main() to print.
@@ -52,6 +54,9 @@ class register_application {
 
  private:
   http::answer handle(const http::request& request);
+  http::answer board_page(const std::string& path);
+  /// Reads http.tokens_file; "" or the reason it cannot be used (file:line).
+  std::string load_tokens(const std::string& path);
   void wait_for_signal();
   void on_signal(int signal_number);
   void reload();
@@ -66,6 +71,7 @@ class register_application {
   std::unique_ptr<ingest::journal> journal_;
   std::unique_ptr<db::database_writer> writer_;
   std::unique_ptr<api::register_api> api_;
+  std::unique_ptr<api::event_hub> events_;
   std::unique_ptr<http::server> http_;
   std::unique_ptr<ingest::broker_intake> intake_;
   bool stopping_ = false;

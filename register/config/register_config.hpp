@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/core/log.hpp"
 #include "common/core/units.hpp"
@@ -57,6 +58,14 @@ struct http_section {
   std::string listen = "127.0.0.1:8480";
   std::size_t max_connections = 32;
   std::size_t max_rows = 100000;  ///< no answer holds more rows, whatever `limit` asks
+  std::string tokens_file;        ///< "" = the board and API are read-only; else "operator:token" lines
+};
+
+/// [[transfer]]: how long moving stock from one site to another takes.
+struct transfer_route {
+  std::string from;     ///< the site that sends
+  std::string to;       ///< the site that receives
+  config_millis time{0};
 };
 
 struct register_config {
@@ -64,6 +73,7 @@ struct register_config {
   mqtt_section mqtt;
   database_section database;
   http_section http;
+  std::vector<transfer_route> transfers;  ///< in file order
   std::string source_path;  ///< the file it came from
   std::string hash;         ///< config_hash of the effective values
 };

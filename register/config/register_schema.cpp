@@ -137,19 +137,60 @@ section_spec http_spec() {
       make_key("max_rows", vt::integer).def("100000").range("1", "10000000")
           .describe("No answer holds more rows, whatever its limit parameter asks.")
           .stored(store<&http_section::max_rows>).on_reload_restart(),
+      make_key("tokens_file", vt::path).def(quoted("")).example_value(quoted("/etc/plant-register/tokens"))
+          .describe("Operators allowed to acknowledge and snooze shortages: one \"name:token\" per line (# starts "
+                    "a comment; tokens of 16 characters or more). Requests carry \"Authorization: Bearer "
+                    "<token>\". \"\" = the board and API are read-only. Re-read on SIGHUP.")
+          .stored(store<&http_section::tokens_file>),
   };
   return s;
 }
 
+void check_transfer(table_value& values, diagnostic_sink& sink) {
+  const key_value& from = values.get("from");
+  const key_value& to = values.get("to");
+  if (from.has && to.has && from.text == to.text)
+    sink.error(to.at, values.path + ".to", "is the same site as from ('" + from.text + "')");
+}
+
+section_spec transfer_spec() {
+  section_spec s;
+  s.name = "transfer";
+  s.help = "How long moving stock between two sites takes, for the board's transfer proposals. An entry "
+           "serves both directions unless the other direction has an entry of its own.";
+  s.check = check_transfer;
+  s.keys = {
+      make_key("from", vt::string).req().checked(check_name).example_value(quoted("south"))
+          .describe("The site that sends (as the agents' agent.site).").stored(store<&transfer_route::from>),
+      make_key("to", vt::string).req().checked(check_name).example_value(quoted("north"))
+          .describe("The site that receives.").stored(store<&transfer_route::to>),
+      make_key("time", vt::duration).req().range("1s", "365d").example_value(quoted("6h"))
+          .describe("From the decision to send until the stock is on hand at `to`.")
+          .stored(store<&transfer_route::time>),
+  };
+  return s;
+}
+
+void check_root(table_value& values, diagnostic_sink& sink) {
+  std::vector<named_at> routes;
+  for (const table_value& block : values.get("transfer").tables)
+    routes.push_back({block.get("from").text + " -> " + block.get("to").text, block.at, block.path});
+  report_duplicates(routes, "transfer", sink);
+}
+
 struct register_sections {
-  section_spec reg, mqtt, database, http, root;
-  register_sections() : reg(register_spec()), mqtt(mqtt_spec()), database(database_spec()), http(http_spec()) {
+  section_spec reg, mqtt, database, http, transfer, root;
+  register_sections()
+      : reg(register_spec()), mqtt(mqtt_spec()), database(database_spec()), http(http_spec()),
+        transfer(transfer_spec()) {
     root.name = "";
+    root.check = check_root;
     root.keys = {
         make_key("register", vt::table).def("{}").of(reg).stored(store<&register_config::reg>),
         make_key("mqtt", vt::table).def("{}").of(mqtt).stored(store<&register_config::mqtt>),
         make_key("database", vt::table).def("{}").of(database).stored(store<&register_config::database>),
         make_key("http", vt::table).def("{}").of(http).stored(store<&register_config::http>),
+        make_key("transfer", vt::table_array).of(transfer).stored(store<&register_config::transfers>),
     };
   }
 };

@@ -19,7 +19,8 @@ CREATE TEMP TABLE IF NOT EXISTS material_stage (site text, agent text, material 
   ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS status_stage (site text, agent text, time_ms bigint, order_ms bigint, state text,
   reason text, version text, config_hash text, started_ms bigint, last_seq bigint, backlog_messages bigint,
-  backlog_bytes bigint, dropped bigint, corrupted bigint, last_error text) ON COMMIT DELETE ROWS;
+  backlog_bytes bigint, dropped bigint, corrupted bigint, last_error text, backlog_oldest_age_ms bigint)
+  ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS reported_stage (site text, agent text, kind text, first_seq bigint, last_seq bigint)
   ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS agent_stage (site text, agent text, stored bigint, duplicates bigint,
@@ -40,9 +41,15 @@ INSERT INTO latest_lines SELECT DISTINCT ON (site, agent, line) site, agent, lin
   reject_count = EXCLUDED.reject_count, good_rate = EXCLUDED.good_rate, quality = EXCLUDED.quality,
   source_time = EXCLUDED.source_time, receive_time = EXCLUDED.receive_time
   WHERE latest_lines.source_time <= EXCLUDED.source_time;
-INSERT INTO alerts SELECT site, agent, seq, material, status, previous_status, cleared, quantity, unit, rate,
-  to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
-  safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0) FROM alert_stage ON CONFLICT DO NOTHING;
+WITH stored AS (INSERT INTO alerts SELECT site, agent, seq, material, status, previous_status, cleared, quantity,
+  unit, rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines,
+  reorder_point, safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0) FROM alert_stage ON CONFLICT DO NOTHING
+  RETURNING site, agent, seq, material, status, previous_status, quantity, unit, rate, projected_stockout, decided_at)
+SELECT count(pg_notify('plant_register_alert', json_build_object('site', site, 'agent', agent, 'seq', seq,
+  'material', material, 'status', status, 'previous_status', previous_status, 'quantity', quantity, 'unit', unit,
+  'rate', rate, 'projected_stockout',
+  to_char(projected_stockout AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'time', to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)) FROM stored;
 INSERT INTO material_status SELECT DISTINCT ON (site, agent, material) site, agent, material, status, quantity, unit,
   rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
   safety_stock, lead_time_ms FROM material_stage ORDER BY site, agent, material, decided_ms DESC
@@ -58,6 +65,7 @@ UPDATE agents a SET state = s.state, reason = s.reason, version = s.version, con
   status_time = to_timestamp(s.order_ms / 1000.0),
   last_seq = CASE WHEN s.last_seq = 0 THEN a.last_seq ELSE s.last_seq END,
   backlog_messages = s.backlog_messages, backlog_bytes = s.backlog_bytes,
+  backlog_oldest_age_ms = s.backlog_oldest_age_ms,
   dropped = GREATEST(a.dropped, s.dropped), corrupted = GREATEST(a.corrupted, s.corrupted), last_error = s.last_error
   FROM (SELECT DISTINCT ON (site, agent) * FROM status_stage ORDER BY site, agent, order_ms DESC) s
   WHERE a.site = s.site AND a.agent = s.agent
@@ -71,6 +79,8 @@ UPDATE agents a SET stored = a.stored + s.stored, duplicates = a.duplicates + s.
   FROM agent_stage s WHERE a.site = s.site AND a.agent = s.agent;
 DELETE FROM delivered_ranges d USING agent_stage s
   WHERE d.site = s.site AND d.agent = s.agent AND s.ranges_changed;
+-- Delivered at commit, once per transaction: the boards' event streams refresh on it.
+NOTIFY plant_register_changes;
 )sql";
 
 }  // namespace plant::central::db::batch_sql

@@ -209,7 +209,8 @@ void batch_rows::add_status(const decoded& m, batch_outcome& out) {
   statuses.text(m.site).text(m.agent).integer(history_time).integer(order_time)
       .text(wire::agent_state_name(s.state())).text(wire::agent_reason_name(s.reason())).text(s.version())
       .text(s.config_hash()).integer(s.started_at()).count(s.last_seq()).count(s.backlog().messages())
-      .count(s.backlog().bytes()).count(s.dropped()).count(s.corrupted()).text(s.last_error());
+      .count(s.backlog().bytes()).count(s.dropped()).count(s.corrupted()).text(s.last_error())
+      .integer(s.backlog().oldest_age_ms());
   statuses.end_row();
   for (const auto& r : s.dropped_ranges()) {
     if (r.first() == 0 || r.first() > r.last() || r.last() > max_bigint) continue;

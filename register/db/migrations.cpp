@@ -201,10 +201,29 @@ CREATE VIEW open_shortages AS
   SELECT * FROM material_status WHERE status IN ('low', 'critical', 'out');
 )sql";
 
+// The ops board: what operators did about a shortage, kept as a history (newest counts).
+const char* const schema_v2 = R"sql(
+CREATE TABLE shortage_actions (
+  id bigserial PRIMARY KEY,
+  site text NOT NULL,
+  material text NOT NULL,
+  action text NOT NULL CHECK (action IN ('ack', 'snooze')),
+  operator text NOT NULL,
+  note text NOT NULL,
+  status text NOT NULL,
+  at timestamptz NOT NULL,
+  until timestamptz
+);
+CREATE INDEX shortage_actions_key ON shortage_actions (site, material, id);
+CREATE INDEX alerts_material_time ON alerts (site, material, decided_at);
+ALTER TABLE agents ADD COLUMN backlog_oldest_age_ms bigint NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& migrations() {
-  static const std::vector<migration> all{{1, "tables, indexes and views of the first release", schema_v1}};
+  static const std::vector<migration> all{{1, "tables, indexes and views of the first release", schema_v1},
+                                          {2, "operator acknowledgements and snoozes of shortages", schema_v2}};
   return all;
 }
 

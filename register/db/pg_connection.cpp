@@ -101,6 +101,17 @@ connection::~connection() {
 
 bool connection::ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
+int connection::socket() const { return conn_ == nullptr ? -1 : PQsocket(conn_); }
+
+bool connection::take_notifications(std::vector<std::pair<std::string, std::string>>& out) {
+  if (conn_ == nullptr || PQconsumeInput(conn_) == 0) return false;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    out.emplace_back(n->relname, n->extra);
+    PQfreemem(n);
+  }
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 void connection::fail(const std::string& what, PGresult* r) {
   std::string sqlstate;
   std::string message;

@@ -90,6 +90,11 @@ class connection {
   void copy_in(const std::string& copy_statement, std::string_view data);
   /// The connection still works as far as libpq knows.
   bool ok() const;
+  /// The socket, for waiting on LISTEN notifications in an event loop (-1 when closed).
+  int socket() const;
+  /// After the socket turned readable: reads what arrived and hands over every
+  /// notification as (channel, payload). False when the connection broke.
+  bool take_notifications(std::vector<std::pair<std::string, std::string>>& out);
   /// "127.0.0.1:5432/plant", for messages (no password).
   const std::string& target() const { return target_; }
 

@@ -3,81 +3,19 @@
 #include <map>
 
 #include "common/core/seq_ranges.hpp"
+#include "common/core/units.hpp"
 #include "common/http/query_string.hpp"
 #include "common/wire/json_writer.hpp"
 #include "common/wire/time_format.hpp"
+#include "register/http/operator_tokens.hpp"
+#include "register/http/shortage_api.hpp"
 #include "watch/audit/sequence_audit.hpp"
-#include "watch/views/shortage_board.hpp"
 
 namespace plant::central::api {
 
 namespace {
 
 using agent_key = std::pair<std::string, std::string>;
-
-http::answer json_answer(std::string body) {
-  http::answer a;
-  a.content_type = "application/json";
-  a.body = std::move(body);
-  a.body += '\n';
-  return a;
-}
-
-http::answer bad_request(const std::string& message) {
-  wire::json_writer w;
-  w.begin_object().field("error", message).end_object();
-  http::answer a = json_answer(w.take());
-  a.status = 400;
-  return a;
-}
-
-// A time column read as Unix ms (NULL stays NULL).
-const char* const ms = "(extract(epoch from %s) * 1000)::bigint";
-std::string as_ms(const std::string& column) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, ms, column.c_str());
-  return buf;
-}
-
-void time_field(wire::json_writer& w, std::string_view name, const db::result& r, int row, int col) {
-  w.key(name);
-  if (r.is_null(row, col)) {
-    w.null();
-  } else {
-    w.value(wire::format_rfc3339_ms(r.integer(row, col)));
-  }
-}
-
-watch::stock_status status_from_text(std::string_view s) {
-  if (s == "ok") return watch::stock_status::ok;
-  if (s == "low") return watch::stock_status::low;
-  if (s == "critical") return watch::stock_status::critical;
-  if (s == "out") return watch::stock_status::out;
-  return watch::stock_status::unknown;
-}
-
-// A PostgreSQL text[] in its text form ("{a,\"b c\"}") as strings.
-std::vector<std::string> parse_array(std::string_view text) {
-  std::vector<std::string> out;
-  if (text.size() < 2 || text.front() != '{') return out;
-  std::size_t i = 1;
-  while (i < text.size() && text[i] != '}') {
-    std::string item;
-    if (text[i] == '"') {
-      ++i;
-      while (i < text.size() && text[i] != '"') {
-        if (text[i] == '\\' && i + 1 < text.size()) ++i;
-        item += text[i++];
-      }
-      ++i;  // closing quote
-    } else {
-      while (i < text.size() && text[i] != ',' && text[i] != '}') item += text[i++];
-    }
-    out.push_back(std::move(item));
-    if (i < text.size() && text[i] == ',') ++i;
-  }
-  return out;
-}
 
 // Every agent's audit record from the ranges tables.
 std::map<agent_key, watch::agent_audit> load_audits(db::connection& conn) {
@@ -107,66 +45,105 @@ std::map<agent_key, watch::agent_audit> load_audits(db::connection& conn) {
   return audits;
 }
 
-}  // namespace
-
-register_api::register_api(api_options options) : options_(std::move(options)) {}
-register_api::~register_api() = default;
-
-bool register_api::serves(const std::string& path) {
-  return path == "/api/agents" || path == "/api/stock" || path == "/api/current" || path == "/api/shortages" ||
-         path == "/api/audit";
+// The query parameters each GET path accepts; anything else is a 400.
+const std::map<std::string, std::vector<std::string>>& known_params() {
+  static const std::map<std::string, std::vector<std::string>> known{
+      {"/api/agents", {}},
+      {"/api/current", {}},
+      {"/api/audit", {}},
+      {"/api/shortages", {}},
+      {"/api/whoami", {}},
+      {"/api/stock", {"site", "material", "from", "to", "limit", "step"}},
+      {"/api/materials", {"site", "material"}},
+      {"/api/alerts", {"site", "material", "from", "to", "limit"}},
+      {"/api/line_states", {"site", "line", "from", "to", "limit"}},
+  };
+  return known;
 }
 
-db::connection& register_api::connection() {
-  if (!conn_ || !conn_->ok()) {
-    conn_.reset();
-    // The API runs on the io_context thread: while PostgreSQL is away, a failed connect is
-    // remembered for a moment instead of costing every request a connect timeout.
-    const auto now = std::chrono::steady_clock::now();
-    if (now < retry_after_) throw db::pg_error(last_connect_error_, "", true);
-    try {
-      conn_ = std::make_unique<db::connection>(options_.connection);
-    } catch (const db::pg_error& e) {
-      last_connect_error_ = e.what();
-      retry_after_ = now + std::chrono::seconds(2);
-      throw;
-    }
-  }
-  return *conn_;
+// $1 site, $2 key, $3 from, $4 to (Unix ms, all nullable), as SQL parameters.
+db::params range_values(const range_params& range, std::size_t size) {
+  db::params values(size);
+  if (range.site) values[0] = *range.site;
+  if (range.key) values[1] = *range.key;
+  if (range.from) values[2] = std::to_string(*range.from);
+  if (range.to) values[3] = std::to_string(*range.to);
+  return values;
+}
+
+std::string range_where(const std::string& key_column, const std::string& time_column) {
+  return "($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR " + key_column +
+         " = $2) AND ($3::bigint IS NULL OR " + time_column + " >= to_timestamp($3::bigint / 1000.0)) " +
+         "AND ($4::bigint IS NULL OR " + time_column + " < to_timestamp($4::bigint / 1000.0))";
+}
+
+}  // namespace
+
+register_api::register_api(api_options options)
+    : options_(std::move(options)),
+      connection_(options_.connection),
+      shortages_(std::make_unique<shortage_api>(connection_, options_.transfers)) {}
+register_api::~register_api() = default;
+
+bool register_api::serves(const std::string& path) { return path.rfind("/api/", 0) == 0 && path != "/api/events"; }
+
+void register_api::set_tokens(std::shared_ptr<const operator_tokens> tokens) { shortages_->set_tokens(std::move(tokens)); }
+
+void register_api::set_transfers(std::vector<transfer_route> transfers) {
+  options_.transfers = transfers;
+  shortages_->set_transfers(std::move(transfers));
+}
+
+bool register_api::knows_material(const std::string& site, const std::string& material) {
+  db::result r = connection_.get().exec(
+      "SELECT 1 FROM material_status WHERE site = $1 AND material = $2 UNION ALL "
+      "SELECT 1 FROM latest_stock WHERE site = $1 AND material = $2 LIMIT 1",
+      {site, material});
+  return r.rows() > 0;
 }
 
 http::answer register_api::answer(const http::request& request, const std::string& path) {
-  if (request.method != "GET" && request.method != "HEAD") {
-    http::answer a = http::text_answer(405, "only GET and HEAD");
-    a.allow = "GET, HEAD";
-    return a;
-  }
-  const std::vector<std::string> known =
-      path == "/api/stock" ? std::vector<std::string>{"site", "material", "from", "to", "limit"}
-                           : std::vector<std::string>{};
-  const http::parsed_target target = http::parse_target(request.target, known);
-  if (!target.error.empty()) return bad_request(target.error);
   try {
-    if (path == "/api/agents") return agents();
-    if (path == "/api/stock") return stock(target.params);
-    if (path == "/api/current") return current();
-    if (path == "/api/shortages") return shortages();
-    return audit();
+    if (shortage_api::is_action_path(path)) return shortages_->act(request, path);
+    const auto known = known_params().find(path);
+    if (known == known_params().end()) return json_error(404, "no such API path: " + path.substr(0, 128));
+    if (request.method != "GET" && request.method != "HEAD") {
+      http::answer a = json_error(405, path + " answers GET and HEAD only");
+      a.allow = "GET, HEAD";
+      return a;
+    }
+    const http::parsed_target target = http::parse_target(request.target, known->second);
+    if (!target.error.empty()) return json_error(400, target.error);
+    return route(request, path, target.params);
   } catch (const db::pg_error& e) {
     ++database_errors_;
-    if (e.connection_lost()) conn_.reset();
+    if (e.connection_lost()) connection_.lost();
     log_.limited(log::level::warn, "query", std::string("a query failed: ") + e.what());
-    return http::text_answer(503, std::string("database unavailable: ") + e.what());
+    return json_error(503, std::string("database unavailable: ") + e.what());
   } catch (const std::exception& e) {
-    return http::text_answer(500, std::string("internal error: ") + e.what());
+    return json_error(500, std::string("internal error: ") + e.what());
   }
 }
 
+http::answer register_api::route(const http::request& request, const std::string& path,
+                                 const std::map<std::string, std::string>& params) {
+  if (path == "/api/agents") return agents();
+  if (path == "/api/stock") return stock(params);
+  if (path == "/api/current") return current();
+  if (path == "/api/shortages") return shortages_->list();
+  if (path == "/api/whoami") return shortages_->whoami(request);
+  if (path == "/api/materials") return materials(params);
+  if (path == "/api/alerts") return alerts(params);
+  if (path == "/api/line_states") return line_states(params);
+  return audit();
+}
+
 http::answer register_api::agents() {
-  db::connection& conn = connection();
+  db::connection& conn = connection_.get();
   const auto audits = load_audits(conn);
   db::result r = conn.exec("SELECT site, agent, state, " + as_ms("last_seen") +
-                           ", version, backlog_messages, dropped, corrupted FROM agents ORDER BY site, agent");
+                           ", version, backlog_messages, dropped, corrupted, reason, " + as_ms("status_time") +
+                           ", backlog_oldest_age_ms FROM agents ORDER BY site, agent");
   wire::json_writer w;
   w.begin_array();
   for (int i = 0; i < r.rows(); ++i) {
@@ -177,6 +154,9 @@ http::answer register_api::agents() {
     w.field("backlog_messages", r.integer(i, 5)).field("dropped", r.integer(i, 6)).field("corrupted", r.integer(i, 7));
     auto it = audits.find({std::string(r.text(i, 0)), std::string(r.text(i, 1))});
     w.field("gaps", it == audits.end() ? 0 : watch::find_gaps(it->second, 0).gaps);
+    w.field("reason", r.text(i, 8));
+    time_field(w, "status_time", r, i, 9);
+    w.field("backlog_oldest_age_ms", r.integer(i, 10));
     w.end_object();
   }
   w.end_array();
@@ -184,47 +164,31 @@ http::answer register_api::agents() {
 }
 
 http::answer register_api::stock(const std::map<std::string, std::string>& params) {
-  db::params values(5);
-  auto get = [&](const char* name) -> const std::string* {
-    auto it = params.find(name);
-    return it == params.end() ? nullptr : &it->second;
-  };
-  if (const auto* site = get("site")) values[0] = *site;
-  if (const auto* material = get("material")) values[1] = *material;
-  for (auto [name, index] : {std::pair<const char*, int>{"from", 2}, {"to", 3}}) {
-    if (const auto* text = get(name)) {
-      epoch_ms t = 0;
-      const std::string problem = wire::parse_rfc3339(*text, t);
-      if (!problem.empty()) return bad_request(std::string(name) + ": '" + text->substr(0, 64) + "' is " + problem);
-      values[static_cast<std::size_t>(index)] = std::to_string(t);
-    }
+  const range_params range = read_range(params, "material", options_.default_limit, options_.max_rows);
+  if (!range.error.empty()) return json_error(400, range.error);
+  db::params values = range_values(range, 6);
+  values[4] = std::to_string(range.limit);
+  // step: one point per interval (its last sample), so a week fits a chart.
+  if (auto it = params.find("step"); it != params.end()) {
+    std::string problem;
+    const auto step = parse_duration(it->second, problem);
+    if (!step || step->count() < 1000)
+      return json_error(400, "step: '" + it->second.substr(0, 32) + "' is " +
+                                 (step ? std::string("shorter than 1s") : problem));
+    values[5] = std::to_string(step->count());
   }
-  std::size_t limit = std::min(options_.default_limit, options_.max_rows);
-  if (const auto* text = get("limit")) {
-    std::size_t used = 0;
-    unsigned long long n = 0;
-    try {
-      n = std::stoull(*text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text->size() || n < 1 || n > options_.max_rows || (*text)[0] == '-' ||
-        (*text)[0] == '+')
-      return bad_request("limit: '" + text->substr(0, 32) + "' is not a whole number from 1 to " +
-                         std::to_string(options_.max_rows));
-    limit = static_cast<std::size_t>(n);
-  }
-  if (values[2] && values[3] && std::stoll(*values[2]) > std::stoll(*values[3]))
-    return bad_request("from: is after to");
-  values[4] = std::to_string(limit);
-  db::result r = connection().exec(
-      "SELECT site, agent, material, " + as_ms("source_time") +
-          ", quantity, unit, quality FROM stock_samples "
-          "WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR material = $2) "
-          "AND ($3::bigint IS NULL OR source_time >= to_timestamp($3::bigint / 1000.0)) "
-          "AND ($4::bigint IS NULL OR source_time < to_timestamp($4::bigint / 1000.0)) "
-          "ORDER BY source_time, site, agent, seq, idx LIMIT $5::bigint",
-      values);
+  const std::string where = range_where("material", "source_time");
+  const std::string sql =
+      values[5] ? "SELECT site, agent, material, " + as_ms("source_time") +
+                      ", quantity, unit, quality FROM (SELECT DISTINCT ON (site, agent, material, "
+                      "floor(extract(epoch from source_time) * 1000 / $6::bigint)) * FROM stock_samples WHERE " +
+                      where +
+                      " ORDER BY site, agent, material, floor(extract(epoch from source_time) * 1000 / $6::bigint), "
+                      "source_time DESC, seq DESC, idx DESC) b ORDER BY source_time, site, agent LIMIT $5::bigint"
+                : "SELECT site, agent, material, " + as_ms("source_time") +
+                      ", quantity, unit, quality FROM stock_samples WHERE " + where + " AND $6::bigint IS NULL " +
+                      "ORDER BY source_time, site, agent, seq, idx LIMIT $5::bigint";
+  db::result r = connection_.get().exec(sql, values);
   wire::json_writer w;
   w.begin_array();
   for (int i = 0; i < r.rows(); ++i) {
@@ -239,7 +203,7 @@ http::answer register_api::stock(const std::map<std::string, std::string>& param
 }
 
 http::answer register_api::current() {
-  db::connection& conn = connection();
+  db::connection& conn = connection_.get();
   const std::string limit = std::to_string(options_.max_rows);
   db::result stock = conn.exec("SELECT site, agent, material, " + as_ms("time") +
                                ", quantity, unit, quality, location FROM current_stock ORDER BY site, material LIMIT " +
@@ -271,60 +235,8 @@ http::answer register_api::current() {
   return json_answer(w.take());
 }
 
-http::answer register_api::shortages() {
-  db::result r = connection().exec(
-      "SELECT site, agent, material, status, quantity, unit, rate, " + as_ms("projected_stockout") + ", " +
-      as_ms("decided_at") + ", lines, starved_lines, reorder_point, safety_stock FROM material_status");
-  // The same board and rules as plant-watch --shortages, so both show the same picture.
-  watch::board_state board;
-  for (int i = 0; i < r.rows(); ++i) {
-    auto& agent = board.agents[{std::string(r.text(i, 0)), std::string(r.text(i, 1))}];
-    agent.site = r.text(i, 0);
-    agent.agent = r.text(i, 1);
-    watch::material_view& m = agent.materials[std::string(r.text(i, 2))];
-    m.status = status_from_text(r.text(i, 3));
-    m.quantity = r.number(i, 4);
-    m.unit = r.text(i, 5);
-    m.rate = r.number(i, 6);
-    m.projected_stockout = r.integer(i, 7);
-    m.at = r.integer(i, 8);
-    m.lines = parse_array(r.text(i, 9));
-    m.starved_lines = parse_array(r.text(i, 10));
-    m.reorder_point = r.number(i, 11);
-    m.safety_stock = r.number(i, 12);
-  }
-  const auto found = watch::find_shortages(board);
-  wire::json_writer w;
-  w.begin_array();
-  for (const auto& e : found) {
-    const auto& m = e.status;
-    w.begin_object();
-    w.field("site", e.site).field("agent", e.agent).field("material", e.material);
-    w.field("status", watch::to_string(m.status)).field("quantity", m.quantity).field("unit", m.unit);
-    w.field("rate", m.rate);
-    w.key("projected_stockout");
-    if (m.projected_stockout == 0) {
-      w.null();
-    } else {
-      w.value(wire::format_rfc3339_ms(m.projected_stockout));
-    }
-    w.key("lines").begin_array();
-    for (const auto& l : m.lines) w.value(l);
-    w.end_array().key("starved_lines").begin_array();
-    for (const auto& l : m.starved_lines) w.value(l);
-    w.end_array().key("surplus").begin_array();
-    for (const auto& h : e.helpers) {
-      w.begin_object().field("site", h.site).field("agent", h.agent).field("quantity", h.quantity)
-          .field("unit", h.unit).end_object();
-    }
-    w.end_array().end_object();
-  }
-  w.end_array();
-  return json_answer(w.take());
-}
-
 http::answer register_api::audit() {
-  const auto audits = load_audits(connection());
+  const auto audits = load_audits(connection_.get());
   wire::json_writer w;
   w.begin_array();
   for (const auto& [key, a] : audits) {
@@ -337,6 +249,110 @@ http::answer register_api::audit() {
     w.end_array();
     if (gaps.truncated) w.field("missing_truncated", true);
     w.field("reported_dropped", a.reported_dropped.count()).field("reported_corrupted", a.reported_corrupted.count());
+    w.end_object();
+  }
+  w.end_array();
+  return json_answer(w.take());
+}
+
+http::answer register_api::materials(const std::map<std::string, std::string>& params) {
+  const range_params range = read_range(params, "material", options_.max_rows, options_.max_rows);
+  if (!range.error.empty()) return json_error(400, range.error);
+  db::params values = range_values(range, 3);
+  values[2] = std::to_string(options_.max_rows);
+  // Every material an agent watches or reports stock of; status is null for stock nobody watches.
+  db::result r = connection_.get().exec(
+      "SELECT coalesce(m.site, s.site) AS site, coalesce(m.agent, s.agent) AS agent, "
+      "coalesce(m.material, s.material) AS material, m.status, coalesce(s.quantity, m.quantity), "
+      "coalesce(s.unit, m.unit), " + as_ms("coalesce(s.source_time, m.decided_at)") + ", m.rate, " +
+      as_ms("m.projected_stockout") + ", m.reorder_point, m.safety_stock, m.lead_time_ms, m.lines, m.starved_lines " +
+      "FROM material_status m FULL JOIN latest_stock s "
+      "ON m.site = s.site AND m.agent = s.agent AND m.material = s.material "
+      "WHERE ($1::text IS NULL OR coalesce(m.site, s.site) = $1) "
+      "AND ($2::text IS NULL OR coalesce(m.material, s.material) = $2) "
+      "ORDER BY 1, 3, 2 LIMIT $3::bigint",
+      values);
+  wire::json_writer w;
+  w.begin_array();
+  for (int i = 0; i < r.rows(); ++i) {
+    w.begin_object();
+    w.field("site", r.text(i, 0)).field("agent", r.text(i, 1)).field("material", r.text(i, 2));
+    w.key("status");
+    if (r.is_null(i, 3)) w.null(); else w.value(r.text(i, 3));
+    w.field("quantity", r.number(i, 4)).field("unit", r.text(i, 5));
+    time_field(w, "time", r, i, 6);
+    const bool watched = !r.is_null(i, 3);
+    w.key("rate");
+    if (watched) w.value(r.number(i, 7)); else w.null();
+    if (watched && r.integer(i, 8) != 0) time_field(w, "projected_stockout", r, i, 8);
+    else w.key("projected_stockout").null();
+    for (auto [name, col] : {std::pair<const char*, int>{"reorder_point", 9}, {"safety_stock", 10}}) {
+      w.key(name);
+      if (watched) w.value(r.number(i, col)); else w.null();
+    }
+    w.key("lead_time_ms");
+    if (watched) w.value(r.integer(i, 11)); else w.null();
+    w.key("lines").begin_array();
+    if (watched) for (const auto& l : parse_text_array(r.text(i, 12))) w.value(l);
+    w.end_array().key("starved_lines").begin_array();
+    if (watched) for (const auto& l : parse_text_array(r.text(i, 13))) w.value(l);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  return json_answer(w.take());
+}
+
+http::answer register_api::alerts(const std::map<std::string, std::string>& params) {
+  const range_params range = read_range(params, "material", options_.default_limit, options_.max_rows);
+  if (!range.error.empty()) return json_error(400, range.error);
+  db::params values = range_values(range, 5);
+  values[4] = std::to_string(range.limit);
+  db::result r = connection_.get().exec(
+      "SELECT site, agent, seq, material, " + as_ms("decided_at") +
+          ", status, previous_status, cleared, quantity, unit, rate, " + as_ms("projected_stockout") +
+          " FROM alerts WHERE " + range_where("material", "decided_at") +
+          " ORDER BY decided_at, site, agent, seq LIMIT $5::bigint",
+      values);
+  wire::json_writer w;
+  w.begin_array();
+  for (int i = 0; i < r.rows(); ++i) {
+    w.begin_object();
+    w.field("site", r.text(i, 0)).field("agent", r.text(i, 1)).field("seq", r.integer(i, 2));
+    w.field("material", r.text(i, 3));
+    time_field(w, "time", r, i, 4);
+    w.field("status", r.text(i, 5)).field("previous_status", r.text(i, 6)).field("cleared", r.text(i, 7) == "t");
+    w.field("quantity", r.number(i, 8)).field("unit", r.text(i, 9)).field("rate", r.number(i, 10));
+    time_field(w, "projected_stockout", r, i, 11);
+    w.end_object();
+  }
+  w.end_array();
+  return json_answer(w.take());
+}
+
+http::answer register_api::line_states(const std::map<std::string, std::string>& params) {
+  const range_params range = read_range(params, "line", options_.default_limit, options_.max_rows);
+  if (!range.error.empty()) return json_error(400, range.error);
+  db::params values = range_values(range, 5);
+  values[4] = std::to_string(range.limit);
+  // The samples in range folded into spans of one state: a day of 1 s samples becomes
+  // the handful of changes a timeline draws. `to` is null for the span still going on.
+  db::result r = connection_.get().exec(
+      "WITH s AS (SELECT site, agent, line, state, source_time, "
+      "lag(state) OVER (PARTITION BY site, agent, line ORDER BY source_time, seq, idx) AS previous "
+      "FROM line_samples WHERE " + range_where("line", "source_time") + "), "
+      "c AS (SELECT site, agent, line, state, source_time AS since FROM s WHERE previous IS DISTINCT FROM state) "
+      "SELECT site, agent, line, state, " + as_ms("since") + ", " +
+      as_ms("lead(since) OVER (PARTITION BY site, agent, line ORDER BY since)") +
+      " FROM c ORDER BY since, site, agent, line LIMIT $5::bigint",
+      values);
+  wire::json_writer w;
+  w.begin_array();
+  for (int i = 0; i < r.rows(); ++i) {
+    w.begin_object();
+    w.field("site", r.text(i, 0)).field("agent", r.text(i, 1)).field("line", r.text(i, 2));
+    w.field("state", r.text(i, 3));
+    time_field(w, "from", r, i, 4);
+    time_field(w, "to", r, i, 5);
     w.end_object();
   }
   w.end_array();

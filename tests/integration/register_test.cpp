@@ -37,47 +37,6 @@ std::string simulator(int seed, int lines = 4, int materials = 12) {
          "\ninterval = \"100ms\"\nspeed = 20.0\n";
 }
 
-// One register instance with its own state dir, API port and client id.
-struct register_instance {
-  register_instance(const temp_dir& dir, const std::string& name, const std::string& broker_url,
-                    const std::string& database_url, const std::string& extra = "")
-      : port(free_tcp_port()),
-        process(dir, name, register_config_text(dir.file(name + "-state"), broker_url, database_url, port, name,
-                                                extra)) {}
-  std::uint16_t port;
-  register_process process;
-
-  std::string get(const std::string& path) const {
-    auto reply = http_get(port, path, 10s);
-    return reply ? reply->body : std::string();
-  }
-  int status(const std::string& path) const {
-    auto reply = http_get(port, path, 10s);
-    return reply ? reply->status : 0;
-  }
-  testing::AssertionResult start_and_wait() {
-    auto started = process.start();
-    if (!started) return started;
-    return wait_until([&] { return status("/healthz") == 200; }, 20s)
-               ? testing::AssertionSuccess()
-               : testing::AssertionFailure() << "register never became healthy: " << get("/healthz") << "\n"
-                                             << process.log();
-  }
-};
-
-// The broker, the database and a temp dir for everything else.
-struct central_stack {
-  central_stack() : dir("central") {}
-  testing::AssertionResult start() {
-    auto pg_started = pg.start();
-    if (!pg_started) return pg_started;
-    return broker.start();
-  }
-  temp_dir dir;
-  postgres_server pg;
-  mosquitto_broker broker;
-};
-
 // Adds mqtt.share_group to the instance's config.
 void join_share_group(register_instance& r, const std::string& group) {
   std::string text = read_file(r.process.config_path());
@@ -341,11 +300,6 @@ TEST(register_ingest, a_journal_that_cannot_write_acknowledges_nothing) {
       }(),
       60s)
       << http_get(port, audit_path, 5s).value_or(http_reply{}).body << r.log();
-}
-
-
-std::string unquoted(const std::string& json_text) {
-  return json_text.size() >= 2 && json_text.front() == '"' ? json_text.substr(1, json_text.size() - 2) : json_text;
 }
 
 // Two plants on WMS exports (one running out of resin, one with plenty) and one on a

@@ -40,5 +40,40 @@ TEST(register_config, subscriptions_cover_every_kind_and_the_share_group) {
             "$share/registers/acme/plants/+/+/telemetry");
 }
 
+TEST(register_config, transfers_are_read_in_file_order_and_checked) {
+  auto ok = load_register_config_text(
+      "[[transfer]]\nfrom = \"south\"\nto = \"north\"\ntime = \"6h\"\n"
+      "[[transfer]]\nfrom = \"east\"\nto = \"north\"\ntime = \"2d\"\n"
+      "[http]\ntokens_file = \"/etc/plant-register/tokens\"\n",
+      "x.toml");
+  ASSERT_TRUE(ok.config.has_value()) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  ASSERT_EQ(ok.config->transfers.size(), 2u);
+  EXPECT_EQ(ok.config->transfers[0].from, "south");
+  EXPECT_EQ(ok.config->transfers[0].to, "north");
+  EXPECT_EQ(ok.config->transfers[0].time, std::chrono::hours(6));
+  EXPECT_EQ(ok.config->transfers[1].time, std::chrono::hours(48));
+  EXPECT_EQ(ok.config->http.tokens_file, "/etc/plant-register/tokens");
+
+  auto errors_of = [](const std::string& text) {
+    auto loaded = load_register_config_text(text, "t.toml");
+    std::string all;
+    for (const auto& e : loaded.errors) all += e.to_string() + "\n";
+    return all;
+  };
+  EXPECT_NE(errors_of("[[transfer]]\nfrom = \"a\"\nto = \"a\"\ntime = \"1h\"\n")
+                .find("t.toml:3:6: error: transfer[0].to: is the same site as from ('a')"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[[transfer]]\nfrom = \"a\"\nto = \"b\"\n").find("transfer[0]: missing required key 'time'"), std::string::npos);
+  EXPECT_NE(errors_of("[[transfer]]\nfrom = \"a/b\"\nto = \"b\"\ntime = \"1h\"\n").find("transfer[0].from"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[[transfer]]\nfrom = \"a\"\nto = \"b\"\ntime = \"1h\"\n"
+                      "[[transfer]]\nfrom = \"a\"\nto = \"b\"\ntime = \"2h\"\n")
+                .find("transfer"),
+            std::string::npos);
+  EXPECT_TRUE(errors_of("[[transfer]]\nfrom = \"a\"\nto = \"b\"\ntime = \"1h\"\n"
+                        "[[transfer]]\nfrom = \"b\"\nto = \"a\"\ntime = \"2h\"\n")
+                  .empty());
+}
+
 }  // namespace
 }  // namespace plant::central
