@@ -100,5 +100,6 @@ unit = "kg"
 safety_stock = 500.0
 reorder_point = 5000.0
 lead_time = "24h"
+lines = ["line-1", "line-2"]
 CONF
 }
