@@ -347,7 +347,8 @@ async function showPlants() {
   try {
     [agents, current, spans] = await Promise.all([
       api('/api/agents'), api('/api/current'),
-      api('/api/line_states?' + new URLSearchParams({ from: new Date(from).toISOString(), to: new Date(to + 60e3).toISOString() })),
+      // No upper bound: a gateway's clock a little ahead must not hide its newest state.
+      api('/api/line_states?' + new URLSearchParams({ from: new Date(from).toISOString() })),
     ]);
     showBanner('');
   } catch (e) {

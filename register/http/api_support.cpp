@@ -7,7 +7,8 @@
 namespace plant::central::api {
 
 db::connection& api_connection::get() {
-  if (!conn_ || !conn_->ok()) {
+  reused_ = conn_ && conn_->ok();
+  if (!reused_) {
     conn_.reset();
     // While PostgreSQL is away a failed connect is remembered for a moment instead of
     // costing every request (on the io_context thread) a connect timeout.

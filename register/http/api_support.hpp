@@ -24,12 +24,16 @@ class api_connection {
   db::connection& get();
   /// Forgets a connection that failed, so the next get() reconnects.
   void lost() { conn_.reset(); }
+  /// True when the last get() handed out a connection opened earlier: one that may
+  /// have died unnoticed (a PostgreSQL restart) and is worth one retry on a new one.
+  bool reused() const { return reused_; }
 
  private:
   db::connection_options options_;
   std::unique_ptr<db::connection> conn_;
   std::chrono::steady_clock::time_point retry_after_{};
   std::string last_connect_error_;
+  bool reused_ = false;
 };
 
 http::answer json_answer(std::string body, unsigned status = 200);

@@ -102,19 +102,33 @@ bool register_api::knows_material(const std::string& site, const std::string& ma
   return r.rows() > 0;
 }
 
+http::answer register_api::answer_once(const http::request& request, const std::string& path) {
+  if (shortage_api::is_action_path(path)) return shortages_->act(request, path);
+  const auto known = known_params().find(path);
+  if (known == known_params().end()) return json_error(404, "no such API path: " + path.substr(0, 128));
+  if (request.method != "GET" && request.method != "HEAD") {
+    http::answer a = json_error(405, path + " answers GET and HEAD only");
+    a.allow = "GET, HEAD";
+    return a;
+  }
+  const http::parsed_target target = http::parse_target(request.target, known->second);
+  if (!target.error.empty()) return json_error(400, target.error);
+  return route(request, path, target.params);
+}
+
 http::answer register_api::answer(const http::request& request, const std::string& path) {
   try {
-    if (shortage_api::is_action_path(path)) return shortages_->act(request, path);
-    const auto known = known_params().find(path);
-    if (known == known_params().end()) return json_error(404, "no such API path: " + path.substr(0, 128));
-    if (request.method != "GET" && request.method != "HEAD") {
-      http::answer a = json_error(405, path + " answers GET and HEAD only");
-      a.allow = "GET, HEAD";
-      return a;
+    try {
+      return answer_once(request, path);
+    } catch (const db::pg_error& e) {
+      // A connection kept from before a PostgreSQL restart fails on first use; the
+      // request gets one more try on a new connection rather than a 503. (An ack that
+      // did commit before the connection broke is at worst stored twice: the newest counts.)
+      if (!e.connection_lost() || !connection_.reused()) throw;
+      connection_.lost();
+      log_.info("the API's database connection was lost; reconnected for the request");
+      return answer_once(request, path);
     }
-    const http::parsed_target target = http::parse_target(request.target, known->second);
-    if (!target.error.empty()) return json_error(400, target.error);
-    return route(request, path, target.params);
   } catch (const db::pg_error& e) {
     ++database_errors_;
     if (e.connection_lost()) connection_.lost();

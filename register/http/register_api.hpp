@@ -48,6 +48,7 @@ class register_api {
   bool knows_material(const std::string& site, const std::string& material);
 
  private:
+  http::answer answer_once(const http::request& request, const std::string& path);
   http::answer route(const http::request& request, const std::string& path,
                      const std::map<std::string, std::string>& params);
   http::answer agents();

@@ -326,6 +326,71 @@ TEST(board_api, history_endpoints_the_event_stream_and_the_pages_answer_as_docum
     EXPECT_NE(metrics.find(name), std::string::npos) << name;
 }
 
+// A stream of /api/events written to a file by curl, for as long as the test needs it.
+struct event_listener {
+  event_listener(const temp_dir& dir, std::uint16_t port, const std::string& name) : file(dir.file(name + ".txt")) {
+    process_spec spec;
+    spec.argv = {"curl", "-sN", "-o", file, "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/api/events"};
+    spec.output_dir = dir.path();
+    spec.name = name;
+    started = process.start(spec);
+  }
+  std::string text() const { return read_file(file); }
+  std::size_t count(const std::string& what) const {
+    std::size_t n = 0;
+    const std::string t = text();
+    for (auto at = t.find(what); at != std::string::npos; at = t.find(what, at + 1)) ++n;
+    return n;
+  }
+  std::string file;
+  child_process process;
+  testing::AssertionResult started = testing::AssertionFailure();
+};
+
+TEST(board_api, event_streams_survive_a_postgres_restart_and_are_bounded) {
+  board_stack b;
+  ASSERT_TRUE(b.start());
+  event_listener board(b.stack.dir, b.reg->port, "board");
+  ASSERT_TRUE(board.started);
+  PLANT_ASSERT_EVENTUALLY(board.count("event: hello") == 1, 10s) << board.text();
+
+  // PostgreSQL restarts: the stream stays open, says hello again once the register
+  // listens again, and carries what happens after.
+  ASSERT_TRUE(b.stack.pg.stop());
+  PLANT_ASSERT_EVENTUALLY(b.reg->status("/healthz") == 503, 10s);
+  ASSERT_TRUE(b.stack.pg.start());
+  PLANT_ASSERT_EVENTUALLY(b.reg->status("/healthz") == 200, 30s) << b.reg->get("/healthz");
+  PLANT_ASSERT_EVENTUALLY(board.count("event: hello") == 2, 20s) << board.text().substr(0, 500) << b.reg->process.log();
+  ASSERT_EQ(status_and_body(b.post("/api/shortages/north/resin/ack", "{\"note\":\"after the restart\"}", alice_token)).first,
+            200);
+  PLANT_ASSERT_EVENTUALLY(board.text().find("after the restart") != std::string::npos, 10s) << board.text().substr(0, 500);
+  EXPECT_NE(b.reg->process.log().find("live updates paused"), std::string::npos) << b.reg->process.log();
+
+  // A body over the request bound is refused before it is read whole.
+  const auto [big_status, big_text] =
+      status_and_body(b.post("/api/shortages/north/resin/ack", "{\"note\":\"" + std::string(20000, 'x') + "\"}", alice_token));
+  EXPECT_EQ(big_status, 413) << big_text;
+
+  // Streams are bounded (half of http.max_connections): the one too many gets 503 and is counted.
+  register_instance small(b.stack.dir, "small", b.stack.broker.url(), b.stack.pg.url(), "max_connections = 4\n");
+  ASSERT_TRUE(small.start_and_wait());
+  event_listener first(b.stack.dir, small.port, "first"), second(b.stack.dir, small.port, "second");
+  ASSERT_TRUE(first.started);
+  ASSERT_TRUE(second.started);
+  PLANT_ASSERT_EVENTUALLY(first.count("event: hello") == 1 && second.count("event: hello") == 1, 10s);
+  auto refused = http_get(small.port, "/api/events", 5s);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("too many open event streams (2)"), std::string::npos) << refused->body;
+  EXPECT_EQ(metric_value(small.get("/metrics"), "plant_register_event_streams_refused_total"), std::optional<double>(1.0));
+  EXPECT_EQ(metric_value(small.get("/metrics"), "plant_register_event_streams"), std::optional<double>(2.0));
+  // A client that goes frees its place.
+  first.process.kill9();
+  PLANT_ASSERT_EVENTUALLY(http_get(small.port, "/metrics", 5s).has_value() &&
+                              metric_value(small.get("/metrics"), "plant_register_event_streams") == std::optional<double>(1.0),
+                          20s);
+}
+
 TEST(board_browser, chromium_shows_the_shortage_the_proposal_the_chart_the_plants_live_and_acts_with_a_token) {
   const std::string script = source_dir() + "/tests/board/board_check.mjs";
   ASSERT_EQ(::access((source_dir() + "/tests/board/node_modules/puppeteer-core").c_str(), F_OK), 0)
