@@ -294,7 +294,14 @@ http::answer register_application::handle(const http::request& request) {
     a.allow = "GET, HEAD";
     return a;
   }
-  if (path == "/api/events") return events_->open();
+  if (path == "/api/events") {
+    if (request.method != "GET") {
+      http::answer a = http::text_answer(405, "/api/events is an event stream: GET only");
+      a.allow = "GET";
+      return a;
+    }
+    return events_->open();
+  }
   if (path == "/healthz") return health();
   if (path == "/metrics") {
     http::answer a;
