@@ -74,6 +74,7 @@ struct shortage_section {
   millis margin{8ll * 3600 * 1000};           ///< low: stockout within lead_time + margin
   millis rate_half_life{2ll * 3600 * 1000};   ///< how fast the consumption rate adapts
   double surplus_margin = 0.2;                ///< surplus: quantity > reorder_point * (1 + margin)
+  millis late_grace{4ll * 3600 * 1000};       ///< a late receipt still counts this long past its due time
 };
 
 struct material_config {
@@ -85,6 +86,8 @@ struct material_config {
   std::vector<std::string> lines;
   std::optional<millis> margin;               ///< overrides shortage.margin
   std::optional<millis> critical_horizon;     ///< default: lead_time
+  std::optional<double> service_level;        ///< set: safety stock from variability (safety_stock then unset)
+  millis lead_time_sd{0};                     ///< standard deviation of the lead time, for service_level
 };
 
 struct agent_config {

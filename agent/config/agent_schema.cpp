@@ -238,6 +238,10 @@ section_spec shortage_spec() {
       make_key("surplus_margin", vt::number).def("0.2").range("0", "10")
           .describe("Surplus when stock > reorder_point * (1 + surplus_margin).")
           .stored(store<&shortage_section::surplus_margin>),
+      make_key("late_grace", vt::duration).def(quoted("4h")).range("0s", "30d")
+          .describe("An open receipt past its due time with no delivery seen is late: it raises low at once and "
+                    "still counts in the projection for this long, then no more.")
+          .stored(store<&shortage_section::late_grace>),
   };
   return s;
 }
@@ -252,6 +256,18 @@ section_spec source_spec() {
 }
 
 // [[material]]
+// A safety stock is either given or computed from the service level, not both.
+void check_material(table_value& values, diagnostic_sink& sink) {
+  const key_value& level = values.get("service_level");
+  const key_value& fixed = values.get("safety_stock");
+  if (level.present && fixed.present)
+    sink.error(level.key_at, values.path + ".service_level",
+               "set either safety_stock or service_level (which computes the safety stock), not both");
+  const key_value& sd = values.get("lead_time_sd");
+  if (sd.present && !level.present)
+    sink.warning(sd.key_at, values.path + ".lead_time_sd", "has no effect without service_level");
+}
+
 section_spec material_spec() {
   section_spec s;
   s.name = "material";
@@ -275,6 +291,26 @@ section_spec material_spec() {
       make_key("critical_horizon", vt::duration).example_value(quoted("1d"))
           .describe("Critical when stock runs out within this; optional, default lead_time.")
           .stored(store<&material_config::critical_horizon>),
+      make_key("service_level", vt::number).range("0.5", "0.9999").example_value("0.95")
+          .describe("Safety stock from variability instead of a fixed safety_stock: z(service_level) * "
+                    "sqrt(LT * sd_rate^2 + rate^2 * lead_time_sd^2), hours and units per hour; optional.")
+          .stored(store<&material_config::service_level>),
+      make_key("lead_time_sd", vt::duration).def(quoted("0s")).example_value(quoted("8h"))
+          .describe("Standard deviation of the lead time, for service_level.")
+          .stored(store<&material_config::lead_time_sd>),
+  };
+  s.check = check_material;
+  s.examples = {
+      config::example_spec{"",
+                           {"id", "unit", "safety_stock", "reorder_point", "lead_time", "lines", "margin",
+                            "critical_horizon"},
+                           {},
+                           true},
+      config::example_spec{"A safety stock from the variability of consumption and of the lead time\n"
+                           "instead of a fixed one (see the README, Shortage detection).",
+                           {"id", "unit", "reorder_point", "lead_time", "service_level", "lead_time_sd"},
+                           {{"id", quoted("resin")}},
+                           true},
   };
   return s;
 }

@@ -18,7 +18,9 @@ bool stands_still(line_state state) { return state != line_state::running && sta
 
 shortage_detector::shortage_detector(const std::vector<config::material_config>& materials,
                                      const config::shortage_section& section, const detector_options& options)
-    : options_(options), dwell_(options.dwell.count() > 0 ? options.dwell : 2 * section.rate_half_life) {
+    : options_(options),
+      dwell_(options.dwell.count() > 0 ? options.dwell : 2 * section.rate_half_life),
+      late_grace_(section.late_grace) {
   estimator_params params;
   params.rate_half_life = section.rate_half_life;
   materials_.reserve(materials.size());
@@ -26,8 +28,8 @@ shortage_detector::shortage_detector(const std::vector<config::material_config>&
     if (material_index_.count(c.id) != 0) continue;
     const std::size_t index = materials_.size();
     material_index_.emplace(c.id, index);
-    material_rt& m = materials_.emplace_back(
-        material_rt{c, c.unit, stock_estimator(params), {}, 0.0, 0.0, stock_status::unknown, 0, false, std::nullopt});
+    material_rt& m = materials_.emplace_back(c, c.unit, stock_estimator(params));
+    m.safety_stock = c.safety_stock;
     const auto margin = c.margin.value_or(section.margin);
     m.low_horizon_h = to_hours(c.lead_time + margin);
     // Critical means "an order placed now arrives too late"; without a lead
@@ -126,24 +128,59 @@ void shortage_detector::observe_stock(material_rt& m, const sample& s, std::vect
   const stock_estimate& e = m.estimator.estimate();
   // A held reading may still have settled an earlier one; decide whenever the
   // accepted series moved on.
+  if (result.delivery) m.last_delivery_at = e.at;
   if (!e.has_reading || (m.decided && e.at == m.decided_at)) return;
   decide(m, result.delivery, out);
 }
 
+supply_projection shortage_detector::project(const material_rt& m, double rate, double safety) const {
+  const stock_estimate& e = m.estimator.estimate();
+  supply_input in;
+  in.now = e.at;
+  in.level = std::max(0.0, e.level);
+  in.rate = rate;
+  in.safety_stock = safety;
+  in.lead_time_ms = m.config.lead_time.count();
+  in.late_grace_ms = late_grace_.count();
+  in.last_delivery_at = m.last_delivery_at;
+  in.receipts = &m.receipts;
+  in.demand = &m.demand;
+  return project_supply(in);
+}
+
 void shortage_detector::decide(material_rt& m, bool delivered, std::vector<shortage_alert>& out) {
   const stock_estimate& e = m.estimator.estimate();
-  const double left_h = e.projected_stockout ? static_cast<double>(*e.projected_stockout - e.at) / ms_per_hour
-                                             : std::numeric_limits<double>::infinity();
+  constexpr double never = std::numeric_limits<double>::infinity();
+  // The safety stock: as configured, or from the variability of consumption and lead time.
+  double safety = m.config.safety_stock;
+  if (m.config.service_level) {
+    safety = variability_safety_stock(*m.config.service_level, e.rate, e.rate_spread * e.running_share,
+                                      to_hours(m.config.lead_time), to_hours(m.config.lead_time_sd));
+  }
+  m.safety_stock = safety;
+  const auto hours_until = [&](const std::optional<epoch_ms>& t) {
+    return t ? static_cast<double>(*t - e.at) / ms_per_hour : never;
+  };
+  // On hand minus consumption plus what is on order (see supply_projection). Without
+  // receipts or a plan this is level / rate, exactly as the estimator projects it.
+  m.supply = project(m, e.rate_ready ? e.rate : 0.0, safety);
+  const bool has_supply = !m.receipts.empty() || !m.demand.empty();
+  const double left_h = has_supply ? hours_until(m.supply.stockout)
+                                   : (e.projected_stockout ? hours_until(e.projected_stockout) : never);
   // Leaving low or critical without a delivery needs the stock to outlast the
   // exit horizon even if the lines ran without a stop from now on: a pause of
   // the lines only postpones a stockout, it must not end the episode (and start
   // a new one when they run again).
   const double left_running_h =
-      e.rate_running > 0.0 ? std::max(0.0, e.level) / e.rate_running : std::numeric_limits<double>::infinity();
+      e.rate_running <= 0.0 ? never
+      : has_supply          ? hours_until(project(m, e.rate_running, safety).stockout)
+                            : std::max(0.0, e.level) / e.rate_running;
   const double left_exit_h = std::min(left_h, left_running_h);
   const double empty = m.estimator.empty_level();
-  const double safety = m.config.safety_stock;
-  const double reorder = m.config.reorder_point.value_or(0.0);
+  // The reorder point is a floor on the inventory position (on hand + on order), as
+  // ERP planners use it: an order already placed answers it.
+  const double reorder = m.config.reorder_point.value_or(0.0) - m.supply.incoming;
+  const bool late = m.supply.late_receipts > 0;
   const double horizon_exit = options_.horizon_exit_factor;
   const double stock_exit = options_.stock_exit_factor;
 
@@ -155,7 +192,7 @@ void shortage_detector::decide(material_rt& m, bool delivered, std::vector<short
     enter = stock_status::out;
   } else if (left_h <= m.critical_horizon_h) {
     enter = stock_status::critical;
-  } else if (left_h <= m.low_horizon_h || e.level < safety || e.level < reorder) {
+  } else if (left_h <= m.low_horizon_h || e.level < safety || e.level < reorder || late) {
     enter = stock_status::low;
   }
   stock_status stay = stock_status::ok;
@@ -164,7 +201,7 @@ void shortage_detector::decide(material_rt& m, bool delivered, std::vector<short
   } else if (left_exit_h <= horizon_exit * m.critical_horizon_h) {
     stay = stock_status::critical;
   } else if (left_exit_h <= horizon_exit * m.low_horizon_h || e.level <= stock_exit * safety ||
-             e.level <= stock_exit * reorder) {
+             e.level <= stock_exit * reorder || late) {
     stay = stock_status::low;
   }
   stay = std::max(stay, enter);
@@ -212,7 +249,9 @@ material_status shortage_detector::describe(const material_rt& m) const {
   s.quantity = e.quantity;
   s.unit = m.unit;
   s.rate = e.rate;
-  s.projected_stockout = e.projected_stockout.value_or(0);
+  // With orders or a plan the stockout is the projected stock's, else the estimator's.
+  const bool has_supply = !m.receipts.empty() || !m.demand.empty();
+  s.projected_stockout = has_supply && m.decided ? m.supply.stockout.value_or(0) : e.projected_stockout.value_or(0);
   s.at = e.at;
   s.lines = m.config.lines;
   if (m.status == stock_status::out) {
@@ -226,7 +265,61 @@ material_status shortage_detector::describe(const material_rt& m) const {
   s.lead_time_ms = m.config.lead_time.count();
   s.rate_running = e.rate_running;
   s.running_share = e.running_share;
+  s.safety_stock = m.safety_stock;
+  s.incoming = m.supply.incoming;
+  s.next_receipt = m.supply.next_receipt;
+  s.late_receipts = m.supply.late_receipts;
+  s.late_quantity = m.supply.late_quantity;
+  s.covered_until = m.supply.covered_until.value_or(0);
+  s.reason = m.status == stock_status::ok || m.status == stock_status::unknown ? shortage_reason::none
+                                                                                : reason_for(m.supply);
   return s;
+}
+
+void shortage_detector::observe_supply(const sources::supply_snapshot& snapshot, const std::string& source,
+                                       std::vector<shortage_alert>& out) {
+  const bool receipts = snapshot.kind == sources::supply_snapshot::kind_t::receipts;
+  std::vector<std::vector<open_receipt>> new_receipts(receipts ? materials_.size() : 0);
+  std::vector<std::vector<planned_demand>> new_demand(receipts ? 0 : materials_.size());
+  for (const auto& row : snapshot.rows) {
+    const auto it = material_index_.find(row.material);
+    if (it == material_index_.end()) {
+      ++counters_.unknown_names;
+      continue;
+    }
+    if (receipts) {
+      new_receipts[it->second].push_back(open_receipt{row.quantity, row.due, row.order, row.supplier});
+    } else {
+      new_demand[it->second].push_back(planned_demand{row.quantity, row.from, row.to});
+    }
+  }
+  ++counters_.supply_snapshots;
+  for (std::size_t i = 0; i < materials_.size(); ++i) {
+    material_rt& m = materials_[i];
+    bool changed = false;
+    if (receipts) {
+      auto& mine = m.receipts_by_source[source];
+      changed = mine.size() != new_receipts[i].size() ||
+                !std::equal(mine.begin(), mine.end(), new_receipts[i].begin(), [](const auto& a, const auto& b) {
+                  return a.quantity == b.quantity && a.due == b.due && a.order == b.order;
+                });
+      mine = std::move(new_receipts[i]);
+      m.receipts.clear();
+      for (const auto& [name, rows] : m.receipts_by_source) m.receipts.insert(m.receipts.end(), rows.begin(), rows.end());
+    } else {
+      auto& mine = m.demand_by_source[source];
+      changed = mine.size() != new_demand[i].size() ||
+                !std::equal(mine.begin(), mine.end(), new_demand[i].begin(), [](const auto& a, const auto& b) {
+                  return a.quantity == b.quantity && a.from == b.from && a.to == b.to;
+                });
+      mine = std::move(new_demand[i]);
+      m.demand.clear();
+      for (const auto& [name, rows] : m.demand_by_source) m.demand.insert(m.demand.end(), rows.begin(), rows.end());
+    }
+    // Decided again at once (in the newest reading's time): an order placed or
+    // cancelled changes the picture without waiting for the next stock reading.
+    if (changed && m.estimator.estimate().has_reading) decide(m, false, out);
+  }
 }
 
 std::vector<material_status> shortage_detector::snapshot() const {

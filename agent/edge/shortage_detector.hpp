@@ -47,6 +47,8 @@
 #include "common/core/sample.hpp"
 #include "agent/edge/stock_estimator.hpp"
 #include "agent/edge/stock_status.hpp"
+#include "agent/edge/supply_projection.hpp"
+#include "agent/sources/supply_snapshot.hpp"
 
 namespace plant::edge {
 
@@ -66,6 +68,13 @@ struct material_status {
   epoch_ms lead_time_ms = 0;               ///< from the config
   double rate_running = 0.0;               ///< units per running hour of the consuming lines
   double running_share = 1.0;              ///< recent share of time the consuming lines ran (starved counts as running)
+  // The supply side (receipts and planned demand sources; all 0 / none without them):
+  double incoming = 0.0;                   ///< open receipts due within the lead time
+  epoch_ms next_receipt = 0;               ///< the earliest due time still ahead, 0 = none
+  std::uint32_t late_receipts = 0;         ///< receipts past due with no delivery seen since
+  double late_quantity = 0.0;              ///< their quantity
+  epoch_ms covered_until = 0;              ///< on hand plus receipts stay above the safety stock until then; 0 = not within the projection
+  shortage_reason reason = shortage_reason::none;  ///< why it is not ok
 };
 
 /// A status change of one material (mirrors plant.v1.ShortageAlert).
@@ -94,6 +103,7 @@ struct detector_counters {
   std::uint64_t cleared = 0;          ///< episodes ended
   std::uint64_t changes = 0;          ///< status changes (alerts), including raises and clears
   std::uint64_t starved_updates = 0;  ///< alerts for a line joining or leaving a material's starved lines
+  std::uint64_t supply_snapshots = 0; ///< receipts and demand snapshots taken
 };
 
 class shortage_detector {
@@ -107,6 +117,12 @@ class shortage_detector {
   std::vector<shortage_alert> observe(const sample& s);
   /// Same, appending to `out` (no allocation when nothing changes).
   void observe(const sample& s, std::vector<shortage_alert>& out);
+
+  /// A receipts or demand snapshot from `source`: it replaces that source's previous one
+  /// and every material it concerns (or concerned) is decided again. Rows of materials
+  /// not in the config are counted (unknown_names) and ignored.
+  void observe_supply(const sources::supply_snapshot& snapshot, const std::string& source,
+                      std::vector<shortage_alert>& out);
 
   /// Every configured material's current status, in config order.
   std::vector<material_status> snapshot() const;
@@ -126,6 +142,8 @@ class shortage_detector {
     std::vector<std::size_t> materials;  // indices of the materials it feeds
   };
   struct material_rt {
+    material_rt(config::material_config c, std::string u, stock_estimator e)
+        : config(std::move(c)), unit(std::move(u)), estimator(std::move(e)) {}
     config::material_config config;
     std::string unit;
     stock_estimator estimator;
@@ -136,16 +154,26 @@ class shortage_detector {
     epoch_ms decided_at = 0;  // estimate time of the last decision
     bool decided = false;
     std::optional<epoch_ms> exit_since;  // a better status's exit condition holds since
+    // Supply: per source, its newest snapshot's rows for this material.
+    std::unordered_map<std::string, std::vector<open_receipt>> receipts_by_source;
+    std::unordered_map<std::string, std::vector<planned_demand>> demand_by_source;
+    std::vector<open_receipt> receipts;   // all sources merged
+    std::vector<planned_demand> demand;
+    epoch_ms last_delivery_at = 0;        // newest confirmed rise of the stock
+    supply_projection supply;             // of the last decision
+    double safety_stock = 0.0;            // of the last decision (fixed, or from service_level)
   };
 
   void observe_stock(material_rt& m, const sample& s, std::vector<shortage_alert>& out);
   void observe_line(line_rt& line, const sample& s, std::vector<shortage_alert>& out);
   double running_share(const material_rt& m, bool projected) const;
+  supply_projection project(const material_rt& m, double rate, double safety) const;
   void decide(material_rt& m, bool delivered, std::vector<shortage_alert>& out);
   material_status describe(const material_rt& m) const;
 
   detector_options options_;
   std::chrono::milliseconds dwell_;
+  std::chrono::milliseconds late_grace_;
   std::vector<material_rt> materials_;
   std::vector<line_rt> lines_;
   std::unordered_map<std::string, std::size_t> material_index_;

@@ -140,7 +140,8 @@ supply_projection project_supply(const supply_input& in) {
 shortage_reason reason_for(const supply_projection& p) {
   if (p.late_receipts > 0) return shortage_reason::late_receipt;
   if (p.demand_above_plan) return shortage_reason::demand_above_plan;
-  if (p.open_receipts > 0) return shortage_reason::receipt_too_small;
+  // A receipt that counted but does not last; one due too late to count is no cover.
+  if (p.counted_receipts > 0) return shortage_reason::receipt_too_small;
   return shortage_reason::no_cover;
 }
 

@@ -221,3 +221,32 @@ TEST(config_errors, ignored_keys_are_warnings) {
 
 }  // namespace
 }  // namespace plant::config
+
+namespace plant::config {
+namespace {
+
+TEST(config_errors, a_safety_stock_is_given_or_computed_from_the_service_level_not_both) {
+  const std::string material = "[[material]]\nid = \"resin\"\nlead_time = \"24h\"\n";
+  const load_result both =
+      load_config_text(agent_lines + material + "safety_stock = 500.0\nservice_level = 0.95\n", "plant.toml");
+  ASSERT_EQ(both.errors.size(), 1u);
+  EXPECT_EQ(both.errors[0].to_string(),
+            "plant.toml:8:1: error: material[0].service_level: set either safety_stock or service_level (which "
+            "computes the safety stock), not both");
+  const load_result useless = load_config_text(agent_lines + material + "lead_time_sd = \"4h\"\n", "plant.toml");
+  EXPECT_TRUE(useless.errors.empty());
+  ASSERT_FALSE(useless.warnings.empty());
+  EXPECT_NE(useless.warnings.back().to_string().find("material[0].lead_time_sd: has no effect without service_level"),
+            std::string::npos);
+  EXPECT_FALSE(load_config_text(agent_lines + material + "service_level = 1.0\n", "plant.toml").errors.empty());
+  const load_result ok =
+      load_config_text(agent_lines + material + "service_level = 0.98\nlead_time_sd = \"6h\"\n[shortage]\nlate_grace = \"2h\"\n",
+                       "plant.toml");
+  ASSERT_TRUE(ok.config) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  EXPECT_EQ(ok.config->materials[0].service_level, std::optional<double>(0.98));
+  EXPECT_EQ(ok.config->materials[0].lead_time_sd, std::chrono::hours(6));
+  EXPECT_EQ(ok.config->shortage.late_grace, std::chrono::hours(2));
+}
+
+}  // namespace
+}  // namespace plant::config

@@ -78,7 +78,9 @@ TEST(reference_config, uncommented_examples_load_without_errors) {
   EXPECT_EQ(r.config->sources_of<sources::csv_settings>().size(), 1u);
   const auto modbus = r.config->sources_of<sources::modbus_settings>();
   EXPECT_EQ(modbus.size(), 2u);
-  EXPECT_EQ(r.config->materials.size(), 1u);
+  ASSERT_EQ(r.config->materials.size(), 2u);
+  EXPECT_FALSE(r.config->materials[0].service_level.has_value());
+  EXPECT_EQ(r.config->materials[1].service_level, std::optional<double>(0.95));
   ASSERT_FALSE(modbus.empty());
   ASSERT_FALSE(modbus[0].lines.empty());
   EXPECT_TRUE(modbus[0].lines[0].state && modbus[0].lines[0].good_count && modbus[0].lines[0].reject_count);

@@ -373,5 +373,154 @@ TEST(shortage_detector, replay_gives_the_same_alerts_however_chunked_and_wheneve
   }
 }
 
+
+// --- the supply side: open receipts and planned demand -------------------------------
+
+namespace supply {
+
+sources::supply_snapshot receipts(std::vector<std::pair<double, epoch_ms>> rows, const std::string& material = "resin") {
+  sources::supply_snapshot s;
+  s.kind = sources::supply_snapshot::kind_t::receipts;
+  for (const auto& [quantity, due] : rows) {
+    sources::supply_row r;
+    r.material = material;
+    r.quantity = quantity;
+    r.due = due;
+    r.order = "PO-" + std::to_string(due / hour);
+    s.rows.push_back(r);
+  }
+  return s;
+}
+
+// Resin: lead time 24 h (low below 32 h left), reorder point 2000, safety stock 200.
+config::material_config resin() {
+  auto m = material("resin", 24h);
+  m.reorder_point = 2000.0;
+  m.safety_stock = 200.0;
+  return m;
+}
+
+}  // namespace supply
+
+TEST(shortage_detector_supply, a_material_covered_by_an_order_due_in_time_raises_nothing) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  std::vector<shortage_alert> alerts;
+  d.observe_supply(supply::receipts({{3000, t0 + 10 * hour}}), "erp", alerts);
+  run r{d, "resin"};
+  // 1500 falling 50 an hour: 26 h to the safety stock, below the reorder point; the
+  // order brings 3000 in 10 h.
+  r.feed(t0, t0 + 8 * hour, 1500.0, 50.0);
+  EXPECT_TRUE(r.alerts.empty()) << to_string(r.alerts.front().material.status) << " "
+                                << to_string(r.alerts.front().material.reason);
+  const auto s = d.status("resin");
+  EXPECT_EQ(s->status, stock_status::ok);
+  EXPECT_EQ(s->incoming, 3000.0);
+  EXPECT_EQ(s->next_receipt, t0 + 10 * hour);
+  EXPECT_GT(s->covered_until, t0 + 80 * hour) << "1100 + 3000 lasts past 80 h at 50 an hour";
+  EXPECT_EQ(s->reason, shortage_reason::none);
+}
+
+TEST(shortage_detector_supply, without_the_order_the_same_stock_raises_low_with_no_cover) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  run r{d, "resin"};
+  r.feed(t0, t0 + 8 * hour, 1500.0, 50.0);
+  ASSERT_FALSE(r.alerts.empty());
+  EXPECT_EQ(r.alerts.front().material.status, stock_status::low);
+  EXPECT_EQ(r.alerts.front().material.reason, shortage_reason::no_cover);
+}
+
+TEST(shortage_detector_supply, an_order_that_turns_late_raises_low_at_once_and_its_delivery_closes_it) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  std::vector<shortage_alert> alerts;
+  d.observe_supply(supply::receipts({{3000, t0 + 3 * hour}}), "erp", alerts);
+  run r{d, "resin"};
+  r.feed(t0, t0 + 3 * hour, 3000.0, 50.0);
+  EXPECT_TRUE(r.alerts.empty());
+  // Due at 3 h and no rise of the stock: late from the first reading after it.
+  const double left = r.feed(t0 + 3 * hour, t0 + 3 * hour + 2 * minute, 2850.0, 50.0);
+  ASSERT_EQ(r.alerts.size(), 1u);
+  EXPECT_EQ(r.alerts[0].material.status, stock_status::low);
+  EXPECT_EQ(r.alerts[0].material.reason, shortage_reason::late_receipt);
+  EXPECT_EQ(r.alerts[0].material.late_receipts, 1u);
+  EXPECT_EQ(r.alerts[0].material.late_quantity, 3000.0);
+  // The delivery arrives (a confirmed rise): the late receipt is closed, and the stock lasts.
+  r.feed(t0 + 3 * hour + 2 * minute, t0 + 12 * hour, left + 3000.0, 50.0);
+  const auto s = d.status("resin");
+  EXPECT_EQ(s->late_receipts, 0u);
+  EXPECT_EQ(s->status, stock_status::ok) << to_string(s->reason);
+}
+
+TEST(shortage_detector_supply, an_order_moved_past_the_stockout_is_no_cover_and_a_new_snapshot_replaces_the_old) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  std::vector<shortage_alert> alerts;
+  d.observe_supply(supply::receipts({{3000, t0 + 10 * hour}}), "erp", alerts);
+  run r{d, "resin"};
+  r.feed(t0, t0 + 6 * hour, 1500.0, 50.0);
+  EXPECT_TRUE(r.alerts.empty());
+  // The supplier moves the order to 60 h: after the stock reaches its safety stock.
+  d.observe_supply(supply::receipts({{3000, t0 + 60 * hour}}), "erp", r.alerts);
+  ASSERT_EQ(r.alerts.size(), 1u) << "decided again at once, without a new reading";
+  EXPECT_EQ(r.alerts[0].material.status, stock_status::low);
+  EXPECT_EQ(r.alerts[0].material.reason, shortage_reason::no_cover);
+  EXPECT_EQ(r.alerts[0].material.next_receipt, t0 + 60 * hour);
+  // The next export has the order back at 10 h: covered again (after the dwell, as any recovery).
+  d.observe_supply(supply::receipts({{3000, t0 + 10 * hour}}), "erp", r.alerts);
+  r.feed(t0 + 6 * hour, t0 + 9 * hour, 1200.0, 50.0);
+  EXPECT_EQ(d.status("resin")->incoming, 3000.0);
+  EXPECT_GT(d.status("resin")->covered_until, t0 + 60 * hour);
+}
+
+TEST(shortage_detector_supply, snapshots_of_two_sources_add_up_and_each_replaces_only_its_own) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  std::vector<shortage_alert> alerts;
+  d.observe_supply(supply::receipts({{1000, t0 + 10 * hour}}), "erp", alerts);
+  d.observe_supply(supply::receipts({{500, t0 + 12 * hour}}), "transfers", alerts);
+  run r{d, "resin"};
+  r.feed(t0, t0 + hour, 1500.0, 50.0);
+  EXPECT_EQ(d.status("resin")->incoming, 1500.0);
+  d.observe_supply(supply::receipts({}), "transfers", alerts);
+  EXPECT_EQ(d.status("resin")->incoming, 1000.0);
+  d.observe_supply(supply::receipts({{7, t0}}, "no-such-material"), "erp", alerts);
+  EXPECT_EQ(d.status("resin")->incoming, 0.0) << "the erp snapshot has no resin order any more";
+  EXPECT_GE(d.counters().unknown_names, 1u);
+}
+
+TEST(shortage_detector_supply, planned_demand_above_the_observed_rate_warns_before_the_campaign) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  sources::supply_snapshot plan;
+  plan.kind = sources::supply_snapshot::kind_t::demand;
+  sources::supply_row campaign;
+  campaign.material = "resin";
+  campaign.quantity = 6000;  // 300 an hour for 20 h, starting in 12 h
+  campaign.from = t0 + 20 * hour;
+  campaign.to = t0 + 40 * hour;
+  plan.rows.push_back(campaign);
+  std::vector<shortage_alert> alerts;
+  run r{d, "resin"};
+  r.feed(t0, t0 + 8 * hour, 6000.0, 20.0);  // 300 h left at the observed rate
+  EXPECT_TRUE(r.alerts.empty());
+  d.observe_supply(plan, "mrp", r.alerts);
+  ASSERT_EQ(r.alerts.size(), 1u);
+  // 5840 at 8 h, 5600 at 20 h, then 300 an hour: at the safety stock at 38 h, out at 38.7 h,
+  // 30.7 h from now: inside the 32 h low horizon.
+  EXPECT_EQ(r.alerts[0].material.status, stock_status::low);
+  EXPECT_NEAR(static_cast<double>(r.alerts[0].material.covered_until - t0) / hour, 38.0, 0.2);
+  EXPECT_NEAR(static_cast<double>(r.alerts[0].material.projected_stockout - t0) / hour, 38.7, 0.2);
+}
+
+TEST(shortage_detector_supply, a_service_level_sets_the_safety_stock_from_variability) {
+  auto m = material("resin", 24h);
+  m.service_level = 0.95;
+  m.lead_time_sd = 8h;
+  shortage_detector d({m}, config::shortage_section{});
+  run r{d, "resin"};
+  r.noise_half = 5.0;
+  r.feed(t0, t0 + 24 * hour, 50000.0, 40.0);
+  const auto s = d.status("resin");
+  // z(0.95) * sqrt(24 * sd^2 + 40^2 * 8^2) >= 1.645 * 320 = 526
+  EXPECT_GT(s->safety_stock, 520.0);
+  EXPECT_LT(s->safety_stock, 700.0);
+}
+
 }  // namespace
 }  // namespace plant::edge

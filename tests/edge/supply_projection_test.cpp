@@ -62,6 +62,7 @@ TEST(supply_projection, a_receipt_due_after_the_stock_reaches_safety_stock_does_
   EXPECT_EQ(*p.stockout, now + 100 * h);
   EXPECT_EQ(p.incoming, 0.0) << "due after the 72 h lead time";
   EXPECT_EQ(p.next_receipt, now + 95 * h);
+  EXPECT_EQ(reason_for(p), shortage_reason::no_cover) << "an order due after the stock is gone is no cover";
 }
 
 TEST(supply_projection, two_receipts_count_in_due_order_while_they_keep_the_stock_above_safety) {
