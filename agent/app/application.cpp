@@ -114,6 +114,7 @@ void application::start_sources() {
 void application::start_shortage_detection() {
   detector_.reset();
   pipeline_->set_observer(nullptr);
+  pipeline_->set_supply_observer(nullptr);
   if (!config_.shortage.enabled || config_.materials.empty()) return;
   detector_ = std::make_unique<edge::shortage_detector>(config_.materials, config_.shortage);
   // The detector sees every sample in sample time, before it is batched, so an
@@ -121,6 +122,12 @@ void application::start_shortage_detection() {
   pipeline_->set_observer([this, alerts = std::vector<edge::shortage_alert>()](const sample& s,
                                                                                const std::string&) mutable {
     detector_->observe(s, alerts);
+    if (!alerts.empty()) publish_alerts(alerts);
+  });
+  pipeline_->set_supply_observer([this, alerts = std::vector<edge::shortage_alert>()](
+                                     const sources::supply_snapshot& snapshot, const std::string& source) mutable {
+    alerts.clear();
+    detector_->observe_supply(snapshot, source, alerts);
     if (!alerts.empty()) publish_alerts(alerts);
   });
   log_.info("shortage detection on for " + std::to_string(config_.materials.size()) + " materials");
@@ -208,6 +215,9 @@ void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
       text += ", projected stockout in " +
               std::to_string((alert.material.projected_stockout - alert.material.at) / 3600000) + " h";
     }
+    if (alert.material.reason != edge::shortage_reason::none)
+      text += std::string(", ") + edge::to_string(alert.material.reason);
+    if (alert.material.late_receipts > 0) text += " (" + std::to_string(alert.material.late_receipts) + " late)";
     log::write(alert.material.status >= edge::stock_status::critical ? log::level::warn : log::level::info,
                "shortage", "", text);
     outbox_->seal(

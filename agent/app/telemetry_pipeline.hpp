@@ -33,6 +33,9 @@ class telemetry_pipeline final : public sources::sample_sink {
   ~telemetry_pipeline() override;
 
   void accept(std::vector<sample>& samples, const std::string& source_name) override;
+  void accept_supply(const sources::supply_snapshot& snapshot, const std::string& source_name) override {
+    if (supply_observer_) supply_observer_(snapshot, source_name);
+  }
   bool has_room() const override { return outbox_.has_room(); }
   /// done(true) once everything accepted so far is safe; done(false) if any of it was dropped.
   void when_accepted_is_safe(std::function<void(bool safe)> done) override;
@@ -45,6 +48,10 @@ class telemetry_pipeline final : public sources::sample_sink {
   void seal_now();
   /// Sees every accepted sample before it is batched (the shortage detector).
   void set_observer(std::function<void(const sample&, const std::string&)> observer) { observer_ = std::move(observer); }
+  /// Sees every receipts and demand snapshot (the shortage detector).
+  void set_supply_observer(std::function<void(const sources::supply_snapshot&, const std::string&)> observer) {
+    supply_observer_ = std::move(observer);
+  }
   /// New limits after a reload.
   void set_batching(batching limits);
 
@@ -66,6 +73,7 @@ class telemetry_pipeline final : public sources::sample_sink {
   std::uint64_t first_unsettled_seq_ = 0;            ///< lowest seq sealed since the last seal_now; 0 if none
   std::uint64_t last_sealed_seq_ = 0;
   std::function<void(const sample&, const std::string&)> observer_;
+  std::function<void(const sources::supply_snapshot&, const std::string&)> supply_observer_;
   std::uint64_t samples_in_ = 0;
   bool running_ = false;
   bool timer_armed_ = false;

@@ -39,6 +39,12 @@ void fill_material_status(v1::MaterialStatus& out, const edge::material_status& 
   out.set_reorder_point(in.reorder_point);
   out.set_safety_stock(in.safety_stock);
   out.set_lead_time_ms(in.lead_time_ms);
+  out.set_incoming(in.incoming);
+  out.set_next_receipt(in.next_receipt);
+  out.set_late_receipts(in.late_receipts);
+  out.set_late_quantity(in.late_quantity);
+  out.set_covered_until(in.covered_until);
+  out.set_reason(static_cast<v1::ShortageReason>(in.reason));
 }
 
 std::string encode_alert(const std::string& agent, const std::string& site, std::uint64_t seq,

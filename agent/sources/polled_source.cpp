@@ -192,6 +192,10 @@ void polled_source::handle_result(poll_result result, epoch_ms polled_at) {
     stats_.healthy = true;
     backoff_.reset();
   }
+  for (const auto& snapshot : result.supplies) {
+    ++stats_.supply_snapshots;
+    sink_.accept_supply(snapshot, source_->name());
+  }
   if (!result.samples.empty()) {
     stats_.samples += result.samples.size();
     if (source_->reports_current_values()) {

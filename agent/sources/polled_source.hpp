@@ -25,6 +25,12 @@ class sample_sink {
   virtual ~sample_sink() = default;
   /// Takes the samples of one poll of `source_name`.
   virtual void accept(std::vector<sample>& samples, const std::string& source_name) = 0;
+  /// Takes a receipts or demand snapshot of `source_name` (not telemetry: it feeds the
+  /// shortage detector only).
+  virtual void accept_supply(const supply_snapshot& snapshot, const std::string& source_name) {
+    (void)snapshot;
+    (void)source_name;
+  }
   /// False while the pipeline is saturated; unthrottled sources wait.
   virtual bool has_room() const = 0;
   /// Runs done(true) once everything accepted so far is safe (on disk or acknowledged),
@@ -39,6 +45,7 @@ struct source_stats {
   std::uint64_t polls = 0;
   std::uint64_t errors = 0;
   std::uint64_t samples = 0;
+  std::uint64_t supply_snapshots = 0;  ///< receipts and demand snapshots handed on
   std::uint64_t rejected = 0;
   std::uint64_t skipped_ticks = 0;
   std::uint64_t reconnects = 0;

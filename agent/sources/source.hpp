@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/sources/supply_snapshot.hpp"
 #include "common/core/sample.hpp"
 
 namespace plant::sources {
@@ -26,6 +27,8 @@ struct poll_result {
   std::uint64_t settle_token = 0;
   /// The source has more ready right now (the next chunk of a file): poll again at once.
   bool more = false;
+  /// Receipts or demand snapshots read by this poll (CSV kinds receipts and demand).
+  std::vector<supply_snapshot> supplies;
 };
 
 class source {

@@ -149,6 +149,15 @@ void write_material_tail(json_writer& w, const plant::v1::MaterialStatus& m) {
   w.field("reorder_point", m.reorder_point());
   w.field("safety_stock", m.safety_stock());
   w.field("lead_time_ms", m.lead_time_ms());
+  // The supply side: null where there is nothing to say (no receipts source).
+  w.field("incoming", m.incoming());
+  w.key("next_receipt");
+  if (m.next_receipt() == 0) w.null(); else w.value(format_rfc3339_ms(m.next_receipt()));
+  w.key("late_receipts").begin_object().field("count", m.late_receipts()).field("quantity", m.late_quantity()).end_object();
+  w.key("covered_until");
+  if (m.covered_until() == 0) w.null(); else w.value(format_rfc3339_ms(m.covered_until()));
+  w.key("reason");
+  if (m.reason() == plant::v1::SHORTAGE_REASON_UNSPECIFIED) w.null(); else w.value(shortage_reason_name(m.reason()));
 }
 
 void write_alert(json_writer& w, const plant::v1::ShortageAlert& alert) {

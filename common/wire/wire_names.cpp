@@ -30,6 +30,16 @@ std::string_view stock_status_name(plant::v1::StockStatus status) {
   }
 }
 
+std::string_view shortage_reason_name(plant::v1::ShortageReason reason) {
+  switch (reason) {
+    case plant::v1::SHORTAGE_REASON_NO_COVER: return "no_cover";
+    case plant::v1::SHORTAGE_REASON_LATE_RECEIPT: return "late_receipt";
+    case plant::v1::SHORTAGE_REASON_RECEIPT_TOO_SMALL: return "receipt_too_small";
+    case plant::v1::SHORTAGE_REASON_DEMAND_ABOVE_PLAN: return "demand_above_plan";
+    default: return "";
+  }
+}
+
 std::string_view agent_state_name(plant::v1::AgentStatus::State state) {
   switch (state) {
     case plant::v1::AgentStatus::STATE_ONLINE: return "online";

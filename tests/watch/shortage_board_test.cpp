@@ -101,19 +101,21 @@ TEST(watch_shortage_board, text_and_json) {
   const auto shortages = find_shortages(board);
   EXPECT_EQ(render_shortage_table(shortages, now),
             "plant-watch shortages  2023-11-14T22:13:20.000Z  2 materials short\n"
-            "STATUS    SITE   AGENT  MATERIAL  QUANTITY  RATE/H  STOCKOUT  FEEDS                           WHO CAN HELP\n"
-            "out       south  gw-2   glue          0 kg      10  now       -                               -\n"
-            "critical  north  gw-1   steel      12.5 kg      10  in 2h03m  L1, L2 (starved), L9 (starved)  south/gw-2 500 kg\n");
+            "STATUS    SITE   AGENT  MATERIAL  QUANTITY  RATE/H  STOCKOUT  SUPPLY  FEEDS                           WHO CAN HELP\n"
+            "out       south  gw-2   glue          0 kg      10  now       -       -                               -\n"
+            "critical  north  gw-1   steel      12.5 kg      10  in 2h03m  -       L1, L2 (starved), L9 (starved)  south/gw-2 500 kg\n");
   ASSERT_EQ(shortages.size(), 2u);
   EXPECT_EQ(shortage_json(shortages[1]),
             R"({"shortage":{"site":"north","agent":"gw-1","material":"steel","status":"critical","quantity":12.5,)"
             R"("unit":"kg","rate":10,"projected_stockout":"2023-11-15T00:16:20.000Z","at":"2023-11-14T22:13:19.000Z",)"
             R"("lines":["L1","L2"],"starved_lines":["L2","L9"],"reorder_point":100,"safety_stock":20,)"
+            R"("incoming":0,"next_receipt":null,"late_receipts":{"count":0,"quantity":0},"covered_until":null,"reason":null,)"
             R"("helpers":[{"site":"south","agent":"gw-2","quantity":500,"unit":"kg"}]}})");
   EXPECT_EQ(shortage_json(shortages[0]),
             R"({"shortage":{"site":"south","agent":"gw-2","material":"glue","status":"out","quantity":0,)"
             R"("unit":"kg","rate":10,"projected_stockout":null,"at":"2023-11-14T22:13:19.000Z",)"
-            R"("lines":[],"starved_lines":[],"reorder_point":100,"safety_stock":20,"helpers":[]}})");
+            R"("lines":[],"starved_lines":[],"reorder_point":100,"safety_stock":20,"incoming":0,"next_receipt":null,)"
+            R"("late_receipts":{"count":0,"quantity":0},"covered_until":null,"reason":null,"helpers":[]}})");
 }
 
 TEST(watch_shortage_board, nothing_short) {

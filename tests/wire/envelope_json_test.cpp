@@ -163,7 +163,7 @@ TEST(watch_envelope_json, status) {
             R"("last_error":"spool: disk full",)"
             R"("materials":[{"material":"steel","status":"critical","quantity":40.5,"unit":"kg","rate":12.25,)"
             R"("projected_stockout":"2023-11-14T23:13:20.000Z","at":"2023-11-14T22:13:19.000Z","lines":["L1","L2"],)"
-            R"("starved_lines":["L2"],"reorder_point":100,"safety_stock":25,"lead_time_ms":7200000}]})");
+            R"("starved_lines":["L2"],"reorder_point":100,"safety_stock":25,"lead_time_ms":7200000,"incoming":0,"next_receipt":null,"late_receipts":{"count":0,"quantity":0},"covered_until":null,"reason":null}]})");
 }
 
 TEST(watch_envelope_json, offline_last_will) {
@@ -185,7 +185,25 @@ TEST(watch_envelope_json, alert) {
             R"("replayed":false,"retained":true,"created_at":"2023-11-14T22:13:20.123Z",)"
             R"("material":"steel","status":"critical","previous_status":"low","cleared":false,"quantity":40.5,)"
             R"("unit":"kg","rate":12.25,"projected_stockout":"2023-11-14T23:13:20.000Z","at":"2023-11-14T22:13:19.000Z",)"
-            R"("lines":["L1","L2"],"starved_lines":["L2"],"reorder_point":100,"safety_stock":25,"lead_time_ms":7200000})");
+            R"("lines":["L1","L2"],"starved_lines":["L2"],"reorder_point":100,"safety_stock":25,"lead_time_ms":7200000,"incoming":0,"next_receipt":null,"late_receipts":{"count":0,"quantity":0},"covered_until":null,"reason":null})");
+}
+
+TEST(watch_envelope_json, an_alert_names_what_is_on_order_and_why_it_is_short) {
+  plant::v1::Envelope e = header(45);
+  auto* a = e.mutable_alert();
+  *a->mutable_material() = steel_status();
+  auto* m = a->mutable_material();
+  m->set_incoming(500);
+  m->set_next_receipt(t0 + 7200000);
+  m->set_late_receipts(2);
+  m->set_late_quantity(300.5);
+  m->set_covered_until(t0 + 1800000);
+  m->set_reason(plant::v1::SHORTAGE_REASON_LATE_RECEIPT);
+  const std::string json = envelope_json("plant/v1/site-a/gw-1/alerts", false, round_trip(e));
+  EXPECT_NE(json.find(R"("incoming":500,"next_receipt":"2023-11-15T00:13:20.000Z","late_receipts":{"count":2,)"
+                      R"("quantity":300.5},"covered_until":"2023-11-14T22:43:20.000Z","reason":"late_receipt"})"),
+            std::string::npos)
+      << json;
 }
 
 TEST(watch_envelope_json, cleared_alert_without_projection_has_null_stockout) {
@@ -201,7 +219,7 @@ TEST(watch_envelope_json, cleared_alert_without_projection_has_null_stockout) {
             R"("replayed":false,"retained":false,"created_at":"2023-11-14T22:13:20.123Z",)"
             R"("material":"glue","status":"ok","previous_status":"out","cleared":true,"quantity":0,"unit":"",)"
             R"("rate":0,"projected_stockout":null,"at":"2023-11-14T22:13:20.000Z","lines":[],"starved_lines":[],)"
-            R"("reorder_point":0,"safety_stock":0,"lead_time_ms":0})");
+            R"("reorder_point":0,"safety_stock":0,"lead_time_ms":0,"incoming":0,"next_receipt":null,"late_receipts":{"count":0,"quantity":0},"covered_until":null,"reason":null})");
 }
 
 TEST(watch_envelope_json, replayed_bit_appended_as_bytes) {

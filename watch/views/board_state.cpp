@@ -1,4 +1,5 @@
 #include "watch/views/board_state.hpp"
+#include "common/wire/wire_names.hpp"
 
 namespace plant::watch {
 
@@ -151,6 +152,12 @@ material_view to_material_view(const plant::v1::MaterialStatus& m) {
   v.starved_lines.assign(m.starved_lines().begin(), m.starved_lines().end());
   v.reorder_point = m.reorder_point();
   v.safety_stock = m.safety_stock();
+  v.incoming = m.incoming();
+  v.next_receipt = m.next_receipt();
+  v.late_receipts = m.late_receipts();
+  v.late_quantity = m.late_quantity();
+  v.covered_until = m.covered_until();
+  v.reason = std::string(wire::shortage_reason_name(m.reason()));
   return v;
 }
 

@@ -56,6 +56,12 @@ struct material_view {
   std::vector<std::string> starved_lines;       ///< lines starved of it
   double reorder_point = 0.0;                   ///< 0 when not configured
   double safety_stock = 0.0;                    ///< minimum to keep
+  double incoming = 0.0;                        ///< open receipts due within the lead time
+  epoch_ms next_receipt = 0;                    ///< earliest due time ahead, 0 = none
+  std::uint32_t late_receipts = 0;              ///< receipts past due, no delivery seen
+  double late_quantity = 0.0;                   ///< their quantity
+  epoch_ms covered_until = 0;                   ///< on hand + receipts above safety stock until then, 0 = beyond
+  std::string reason;                           ///< "no_cover", "late_receipt", ...; "" while ok
 };
 
 /// Everything known about one agent.

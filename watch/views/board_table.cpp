@@ -53,6 +53,10 @@ std::string describe_shortage(const material_view& m, epoch_ms now) {
     const std::int64_t left = m.projected_stockout - now;
     out += left > 0 ? ", stockout in " + format_span(left) : ", stockout due";
   }
+  if (!m.reason.empty()) out += ", " + m.reason;
+  if (m.late_receipts > 0) out += ", " + std::to_string(m.late_receipts) + " late receipt" + (m.late_receipts == 1 ? "" : "s");
+  if (m.status == stock_status::ok && m.incoming > 0 && m.covered_until != 0 && m.covered_until > now)
+    out += ", covered " + format_span(m.covered_until - now);
   if (!m.starved_lines.empty()) out += ", starving " + join(m.starved_lines, ", ");
   return out;
 }

@@ -53,6 +53,19 @@ std::string stockout_cell(const material_view& m, epoch_ms now) {
   return left > 0 ? "in " + format_span(left) : "due";
 }
 
+// What is on order and why it does not help: "late_receipt, 1 late (3000 kg)", "+500 kg, next in 2h".
+std::string supply_cell(const material_view& m, epoch_ms now) {
+  std::vector<std::string> parts;
+  if (!m.reason.empty()) parts.push_back(m.reason);
+  if (m.late_receipts > 0) parts.push_back(std::to_string(m.late_receipts) + " late (" + with_unit(m.late_quantity, m.unit) + ")");
+  if (m.incoming > 0) parts.push_back("+" + with_unit(m.incoming, m.unit));
+  if (m.next_receipt > now) parts.push_back("next in " + format_span(m.next_receipt - now));
+  if (parts.empty()) return "-";
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 std::string helpers_cell(const std::vector<shortage_helper>& helpers) {
   if (helpers.empty()) return "-";
   std::string out;
@@ -98,14 +111,15 @@ std::string render_shortage_table(const std::vector<shortage_entry>& shortages, 
                     (shortages.size() == 1 ? " material short\n" : " materials short\n");
   if (shortages.empty()) return out;
   using align = text_table::align;
-  text_table table({"STATUS", "SITE", "AGENT", "MATERIAL", "QUANTITY", "RATE/H", "STOCKOUT", "FEEDS",
+  text_table table({"STATUS", "SITE", "AGENT", "MATERIAL", "QUANTITY", "RATE/H", "STOCKOUT", "SUPPLY", "FEEDS",
                     "WHO CAN HELP"},
                    {align::left, align::left, align::left, align::left, align::right, align::right, align::left,
-                    align::left, align::left});
+                    align::left, align::left, align::left});
   for (const auto& e : shortages) {
     table.add_row({std::string(to_string(e.status.status)), e.site, e.agent, e.material,
                    with_unit(e.status.quantity, e.status.unit), format_number(e.status.rate, 1),
-                   stockout_cell(e.status, now), feeds_cell(e.status), helpers_cell(e.helpers)});
+                   stockout_cell(e.status, now), supply_cell(e.status, now), feeds_cell(e.status),
+                   helpers_cell(e.helpers)});
   }
   return out + table.render();
 }
@@ -136,6 +150,14 @@ std::string shortage_json(const shortage_entry& e) {
   w.end_array();
   w.field("reorder_point", m.reorder_point);
   w.field("safety_stock", m.safety_stock);
+  w.field("incoming", m.incoming);
+  w.key("next_receipt");
+  if (m.next_receipt == 0) w.null(); else w.value(format_rfc3339_ms(m.next_receipt));
+  w.key("late_receipts").begin_object().field("count", m.late_receipts).field("quantity", m.late_quantity).end_object();
+  w.key("covered_until");
+  if (m.covered_until == 0) w.null(); else w.value(format_rfc3339_ms(m.covered_until));
+  w.key("reason");
+  if (m.reason.empty()) w.null(); else w.value(m.reason);
   w.key("helpers").begin_array();
   for (const auto& h : e.helpers) {
     w.begin_object();
