@@ -86,6 +86,24 @@ function showBanner(text) {
   banner.hidden = !text;
 }
 
+const reasonText = {
+  no_cover: 'nothing on order arrives in time',
+  late_receipt: 'a receipt is late',
+  receipt_too_small: 'on order, but not enough',
+  demand_above_plan: 'consumption runs above the plan',
+};
+
+// "+3,000 kg, next 2 Dec, 14:00; 1 late (500 kg)", or "nothing on order".
+function supplyText(m) {
+  const parts = [];
+  if (m.incoming > 0) parts.push(`+${number(m.incoming)} ${m.unit} due within the lead time`);
+  if (m.next_receipt) parts.push('next ' + clock(m.next_receipt));
+  if (m.late_receipts && m.late_receipts.count > 0) {
+    parts.push(`${m.late_receipts.count} late (${number(m.late_receipts.quantity)} ${m.unit})`);
+  }
+  return parts.length ? parts.join('; ') : 'nothing on order';
+}
+
 function materialHref(site, material) {
   return '/material/' + encodeURIComponent(site) + '/' + encodeURIComponent(material);
 }
@@ -158,6 +176,8 @@ function shortageCard(s) {
     h('dd', {}, s.status === 'out' ? h('span', { class: 'countdown' }, 'out now')
                 : s.projected_stockout ? [h('span', { class: 'countdown', 'data-until': s.projected_stockout }, ''), ' (', clock(s.projected_stockout), ')']
                 : h('span', { class: 'muted' }, 'not consuming')),
+    h('dt', {}, 'why'), h('dd', { class: 'reason' }, s.reason ? reasonText[s.reason] || s.reason : '–'),
+    h('dt', {}, 'on order'), h('dd', { class: 'supply' + (s.late_receipts && s.late_receipts.count ? ' starved' : '') }, supplyText(s)),
     h('dt', {}, 'feeds'), h('dd', {}, s.lines.length ? s.lines.join(', ') : '–'),
     h('dt', {}, 'starved'), h('dd', { class: s.starved_lines.length ? 'starved' : '' }, s.starved_lines.length ? s.starved_lines.join(', ') : 'none'),
     h('dt', {}, 'reported by'), h('dd', {}, s.agent));
@@ -270,6 +290,8 @@ async function showMaterial(site, material) {
     h('dt', {}, 'on hand'), h('dd', { 'data-stock': site + '|' + material }, `${number(m.quantity)} ${m.unit}`),
     h('dt', {}, 'consumption'), h('dd', {}, m.rate === null ? '–' : `${number(m.rate, 1)} ${m.unit}/h`),
     h('dt', {}, 'runs out'), h('dd', {}, m.projected_stockout ? [h('span', { class: 'countdown', 'data-until': m.projected_stockout }), ' (', clock(m.projected_stockout), ')'] : '–'),
+    h('dt', {}, 'on order'), h('dd', { class: 'supply' }, m.status === null ? '–' : supplyText(m)),
+    h('dt', {}, 'covered until'), h('dd', {}, m.covered_until ? clock(m.covered_until) : '–'),
     h('dt', {}, 'reorder point'), h('dd', {}, m.reorder_point ? `${number(m.reorder_point)} ${m.unit}` : '–'),
     h('dt', {}, 'safety stock'), h('dd', {}, m.safety_stock ? `${number(m.safety_stock)} ${m.unit}` : '–'));
   const chart = stockChart(samples, alerts, m, from, to);

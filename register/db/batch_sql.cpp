@@ -12,11 +12,14 @@ CREATE TEMP TABLE IF NOT EXISTS line_stage (site text, agent text, seq bigint, i
 CREATE TEMP TABLE IF NOT EXISTS alert_stage (site text, agent text, seq bigint, material text, status text,
   previous_status text, cleared boolean, quantity double precision, unit text, rate double precision,
   stockout_ms bigint, decided_ms bigint, lines text[], starved_lines text[], reorder_point double precision,
-  safety_stock double precision, lead_time_ms bigint, created_ms bigint) ON COMMIT DELETE ROWS;
+  safety_stock double precision, lead_time_ms bigint, created_ms bigint, incoming double precision,
+  next_receipt_ms bigint, late_receipts bigint, late_quantity double precision, covered_until_ms bigint, reason text)
+  ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS material_stage (site text, agent text, material text, status text,
   quantity double precision, unit text, rate double precision, stockout_ms bigint, decided_ms bigint, lines text[],
-  starved_lines text[], reorder_point double precision, safety_stock double precision, lead_time_ms bigint)
-  ON COMMIT DELETE ROWS;
+  starved_lines text[], reorder_point double precision, safety_stock double precision, lead_time_ms bigint,
+  incoming double precision, next_receipt_ms bigint, late_receipts bigint, late_quantity double precision,
+  covered_until_ms bigint, reason text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS status_stage (site text, agent text, time_ms bigint, order_ms bigint, state text,
   reason text, version text, config_hash text, started_ms bigint, last_seq bigint, backlog_messages bigint,
   backlog_bytes bigint, dropped bigint, corrupted bigint, last_error text, backlog_oldest_age_ms bigint)
@@ -43,7 +46,9 @@ INSERT INTO latest_lines SELECT DISTINCT ON (site, agent, line) site, agent, lin
   WHERE latest_lines.source_time <= EXCLUDED.source_time;
 WITH stored AS (INSERT INTO alerts SELECT site, agent, seq, material, status, previous_status, cleared, quantity,
   unit, rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines,
-  reorder_point, safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0) FROM alert_stage ON CONFLICT DO NOTHING
+  reorder_point, safety_stock, lead_time_ms, to_timestamp(created_ms / 1000.0), incoming,
+  to_timestamp(next_receipt_ms / 1000.0), late_receipts, late_quantity, to_timestamp(covered_until_ms / 1000.0), reason
+  FROM alert_stage ON CONFLICT DO NOTHING
   RETURNING site, agent, seq, material, status, previous_status, quantity, unit, rate, projected_stockout, decided_at)
 SELECT count(pg_notify('plant_register_alert', json_build_object('site', site, 'agent', agent, 'seq', seq,
   'material', material, 'status', status, 'previous_status', previous_status, 'quantity', quantity, 'unit', unit,
@@ -52,11 +57,14 @@ SELECT count(pg_notify('plant_register_alert', json_build_object('site', site, '
   'time', to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)) FROM stored;
 INSERT INTO material_status SELECT DISTINCT ON (site, agent, material) site, agent, material, status, quantity, unit,
   rate, to_timestamp(stockout_ms / 1000.0), to_timestamp(decided_ms / 1000.0), lines, starved_lines, reorder_point,
-  safety_stock, lead_time_ms FROM material_stage ORDER BY site, agent, material, decided_ms DESC
+  safety_stock, lead_time_ms, incoming, to_timestamp(next_receipt_ms / 1000.0), late_receipts, late_quantity,
+  to_timestamp(covered_until_ms / 1000.0), reason FROM material_stage ORDER BY site, agent, material, decided_ms DESC
   ON CONFLICT (site, agent, material) DO UPDATE SET status = EXCLUDED.status, quantity = EXCLUDED.quantity,
   unit = EXCLUDED.unit, rate = EXCLUDED.rate, projected_stockout = EXCLUDED.projected_stockout,
   decided_at = EXCLUDED.decided_at, lines = EXCLUDED.lines, starved_lines = EXCLUDED.starved_lines,
-  reorder_point = EXCLUDED.reorder_point, safety_stock = EXCLUDED.safety_stock, lead_time_ms = EXCLUDED.lead_time_ms
+  reorder_point = EXCLUDED.reorder_point, safety_stock = EXCLUDED.safety_stock, lead_time_ms = EXCLUDED.lead_time_ms,
+  incoming = EXCLUDED.incoming, next_receipt = EXCLUDED.next_receipt, late_receipts = EXCLUDED.late_receipts,
+  late_quantity = EXCLUDED.late_quantity, covered_until = EXCLUDED.covered_until, reason = EXCLUDED.reason
   WHERE material_status.decided_at <= EXCLUDED.decided_at;
 INSERT INTO agent_status SELECT site, agent, to_timestamp(time_ms / 1000.0), state, reason, version, config_hash,
   last_seq, backlog_messages, dropped, corrupted FROM status_stage ON CONFLICT DO NOTHING;

@@ -133,6 +133,15 @@ std::string source_name(const v1::TelemetryBatch& t, std::uint32_t index) {
   return index < static_cast<std::uint32_t>(t.sources_size()) ? t.sources(static_cast<int>(index)) : std::string();
 }
 
+// The supply side of a decision: incoming, next_receipt, late_receipts, late_quantity, covered_until, reason.
+void add_supply(copy_rows& rows, const v1::MaterialStatus& m) {
+  rows.number(m.incoming());
+  if (m.next_receipt() == 0) rows.null(); else rows.integer(m.next_receipt());
+  rows.count(m.late_receipts()).number(m.late_quantity());
+  if (m.covered_until() == 0) rows.null(); else rows.integer(m.covered_until());
+  rows.text(wire::shortage_reason_name(m.reason()));
+}
+
 void add_material(copy_rows& rows, const std::string& site, const std::string& agent, const v1::MaterialStatus& m) {
   rows.text(site).text(agent).text(m.material()).text(wire::stock_status_name(m.status())).number(m.quantity())
       .text(m.unit()).number(m.rate());
@@ -143,6 +152,7 @@ void add_material(copy_rows& rows, const std::string& site, const std::string& a
   }
   rows.integer(m.at()).array(to_strings(m.lines())).array(to_strings(m.starved_lines())).number(m.reorder_point())
       .number(m.safety_stock()).integer(m.lead_time_ms());
+  add_supply(rows, m);
   rows.end_row();
 }
 
@@ -273,6 +283,7 @@ void batch_rows::add_alert(const decoded& m) {
   }
   alerts.integer(mat.at()).array(to_strings(mat.lines())).array(to_strings(mat.starved_lines()))
       .number(mat.reorder_point()).number(mat.safety_stock()).integer(mat.lead_time_ms()).integer(e.created_at());
+  add_supply(alerts, mat);
   alerts.end_row();
   add_material(materials, m.site, m.agent, mat);
 }

@@ -219,11 +219,26 @@ CREATE INDEX alerts_material_time ON alerts (site, material, decided_at);
 ALTER TABLE agents ADD COLUMN backlog_oldest_age_ms bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Supply-aware shortage detection: what is on order and why a material is short.
+const char* const schema_v3 = R"sql(
+ALTER TABLE alerts ADD COLUMN incoming double precision NOT NULL DEFAULT 0,
+  ADD COLUMN next_receipt timestamptz, ADD COLUMN late_receipts bigint NOT NULL DEFAULT 0,
+  ADD COLUMN late_quantity double precision NOT NULL DEFAULT 0, ADD COLUMN covered_until timestamptz,
+  ADD COLUMN reason text NOT NULL DEFAULT '';
+ALTER TABLE material_status ADD COLUMN incoming double precision NOT NULL DEFAULT 0,
+  ADD COLUMN next_receipt timestamptz, ADD COLUMN late_receipts bigint NOT NULL DEFAULT 0,
+  ADD COLUMN late_quantity double precision NOT NULL DEFAULT 0, ADD COLUMN covered_until timestamptz,
+  ADD COLUMN reason text NOT NULL DEFAULT '';
+CREATE OR REPLACE VIEW open_shortages AS
+  SELECT * FROM material_status WHERE status IN ('low', 'critical', 'out');
+)sql";
+
 }  // namespace
 
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{{1, "tables, indexes and views of the first release", schema_v1},
-                                          {2, "operator acknowledgements and snoozes of shortages", schema_v2}};
+                                          {2, "operator acknowledgements and snoozes of shortages", schema_v2},
+                                          {3, "open receipts and shortage reasons of decisions", schema_v3}};
   return all;
 }
 

@@ -279,7 +279,9 @@ http::answer register_api::materials(const std::map<std::string, std::string>& p
       "SELECT coalesce(m.site, s.site) AS site, coalesce(m.agent, s.agent) AS agent, "
       "coalesce(m.material, s.material) AS material, m.status, coalesce(s.quantity, m.quantity), "
       "coalesce(s.unit, m.unit), " + as_ms("coalesce(s.source_time, m.decided_at)") + ", m.rate, " +
-      as_ms("m.projected_stockout") + ", m.reorder_point, m.safety_stock, m.lead_time_ms, m.lines, m.starved_lines " +
+      as_ms("m.projected_stockout") + ", m.reorder_point, m.safety_stock, m.lead_time_ms, m.lines, m.starved_lines, " +
+      "m.incoming, " + as_ms("m.next_receipt") + ", m.late_receipts, m.late_quantity, " + as_ms("m.covered_until") +
+      ", m.reason " +
       "FROM material_status m FULL JOIN latest_stock s "
       "ON m.site = s.site AND m.agent = s.agent AND m.material = s.material "
       "WHERE ($1::text IS NULL OR coalesce(m.site, s.site) = $1) "
@@ -310,7 +312,21 @@ http::answer register_api::materials(const std::map<std::string, std::string>& p
     if (watched) for (const auto& l : parse_text_array(r.text(i, 12))) w.value(l);
     w.end_array().key("starved_lines").begin_array();
     if (watched) for (const auto& l : parse_text_array(r.text(i, 13))) w.value(l);
-    w.end_array().end_object();
+    w.end_array();
+    // The supply side: what is on order and why it is short (null for stock nobody watches).
+    w.key("incoming");
+    if (watched) w.value(r.number(i, 14)); else w.null();
+    if (watched && !r.is_null(i, 15)) time_field(w, "next_receipt", r, i, 15); else w.key("next_receipt").null();
+    w.key("late_receipts");
+    if (watched) {
+      w.begin_object().field("count", r.integer(i, 16)).field("quantity", r.number(i, 17)).end_object();
+    } else {
+      w.null();
+    }
+    if (watched && !r.is_null(i, 18)) time_field(w, "covered_until", r, i, 18); else w.key("covered_until").null();
+    w.key("reason");
+    if (watched && !r.text(i, 19).empty()) w.value(r.text(i, 19)); else w.null();
+    w.end_object();
   }
   w.end_array();
   return json_answer(w.take());

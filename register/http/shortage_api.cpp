@@ -85,6 +85,18 @@ void write_action(wire::json_writer& w, const shortage_action& a, const char* ef
   w.field("effect", effect).end_object();
 }
 
+// What is on order and why it is short, as in plant-watch --shortages.
+void write_supply(wire::json_writer& w, const watch::material_view& m) {
+  w.field("incoming", m.incoming);
+  w.key("next_receipt");
+  if (m.next_receipt == 0) w.null(); else w.value(wire::format_rfc3339_ms(m.next_receipt));
+  w.key("late_receipts").begin_object().field("count", m.late_receipts).field("quantity", m.late_quantity).end_object();
+  w.key("covered_until");
+  if (m.covered_until == 0) w.null(); else w.value(wire::format_rfc3339_ms(m.covered_until));
+  w.key("reason");
+  if (m.reason.empty()) w.null(); else w.value(m.reason);
+}
+
 }  // namespace
 
 shortage_api::shortage_api(api_connection& connection, std::vector<transfer_route> transfers,
@@ -102,7 +114,8 @@ http::answer shortage_api::list() {
   db::connection& conn = connection_.get();
   db::result r = conn.exec(
       "SELECT site, agent, material, status, quantity, unit, rate, " + as_ms("projected_stockout") + ", " +
-      as_ms("decided_at") + ", lines, starved_lines, reorder_point, safety_stock FROM material_status");
+      as_ms("decided_at") + ", lines, starved_lines, reorder_point, safety_stock, incoming, " + as_ms("next_receipt") +
+      ", late_receipts, late_quantity, " + as_ms("covered_until") + ", reason FROM material_status");
   // The same board and rules as plant-watch --shortages, so both show the same picture.
   watch::board_state board;
   for (int i = 0; i < r.rows(); ++i) {
@@ -120,6 +133,12 @@ http::answer shortage_api::list() {
     m.starved_lines = parse_text_array(r.text(i, 10));
     m.reorder_point = r.number(i, 11);
     m.safety_stock = r.number(i, 12);
+    m.incoming = r.number(i, 13);
+    m.next_receipt = r.is_null(i, 14) ? 0 : r.integer(i, 14);
+    m.late_receipts = static_cast<std::uint32_t>(r.integer(i, 15));
+    m.late_quantity = r.number(i, 16);
+    m.covered_until = r.is_null(i, 17) ? 0 : r.integer(i, 17);
+    m.reason = r.text(i, 18);
   }
   const auto actions = load_actions(conn);
   const epoch_ms now = now_();
@@ -139,7 +158,9 @@ http::answer shortage_api::list() {
     for (const auto& l : m.lines) w.value(l);
     w.end_array().key("starved_lines").begin_array();
     for (const auto& l : m.starved_lines) w.value(l);
-    w.end_array().key("surplus").begin_array();
+    w.end_array();
+    write_supply(w, m);
+    w.key("surplus").begin_array();
     for (const auto& h : e.helpers) {
       const auto& held = board.agents.at({h.site, h.agent}).materials.at(e.material);
       const transfer_proposal p =

@@ -75,7 +75,11 @@ TEST(reference_config, uncommented_examples_load_without_errors) {
   EXPECT_EQ(texts(r.warnings), std::vector<std::string>{});
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->sources_of<sources::simulator_settings>().size(), 1u);
-  EXPECT_EQ(r.config->sources_of<sources::csv_settings>().size(), 1u);
+  const auto csv = r.config->sources_of<sources::csv_settings>();
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[0].kind, sources::csv_kind::stock);
+  EXPECT_EQ(csv[1].kind, sources::csv_kind::receipts);
+  EXPECT_EQ(csv[2].kind, sources::csv_kind::demand);
   const auto modbus = r.config->sources_of<sources::modbus_settings>();
   EXPECT_EQ(modbus.size(), 2u);
   ASSERT_EQ(r.config->materials.size(), 2u);

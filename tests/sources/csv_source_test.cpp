@@ -746,5 +746,88 @@ TEST_F(csv_source_test, a_backlog_of_files_is_read_one_file_per_poll) {
   EXPECT_EQ(source.pending_files(), 2u);
 }
 
+
+// --- kind = "receipts" and "demand": snapshots of open orders and planned demand -----
+
+std::vector<supply_snapshot> supplies_of(csv_source& source, epoch_ms now, std::vector<std::string>* rejects = nullptr) {
+  std::vector<supply_snapshot> out;
+  for (int polls = 0; polls < 100; ++polls) {
+    poll_result r = source.poll(now);
+    EXPECT_TRUE(r.samples.empty()) << "receipts and demand are not telemetry";
+    for (auto& s : r.supplies) out.push_back(std::move(s));
+    if (rejects) rejects->insert(rejects->end(), r.rejects.begin(), r.rejects.end());
+    if (r.settle_token != 0) source.settle(r.settle_token, true);
+    if (!r.more) break;
+  }
+  return out;
+}
+
+TEST_F(csv_source_test, a_receipts_file_is_one_snapshot_with_its_bad_rows_located_and_survives_a_restart) {
+  cfg_.kind = csv_kind::receipts;
+  cfg_.order_column = "po";
+  cfg_.supplier_column = "supplier";
+  write("orders.csv",
+        "material,quantity,due,po,supplier\n"
+        "resin,3000,2026-11-23T06:00:00Z,PO-1,\"Acme, Inc.\"\n"
+        "resin,abc,2026-11-23T06:00:00Z,PO-2,acme\n"
+        "film,200,soon,PO-3,acme\n"
+        "film,-5,1795400000,PO-4,acme\n"
+        "film,250,1795400000,PO-5,\n",
+        t0 - 5000);
+  std::vector<std::string> rejects;
+  {
+    auto source = make();
+    source->poll(t0);
+    const auto snapshots = supplies_of(*source, t0 + 2000, &rejects);
+    ASSERT_EQ(snapshots.size(), 1u);
+    const auto& s = snapshots[0];
+    EXPECT_EQ(s.kind, supply_snapshot::kind_t::receipts);
+    ASSERT_EQ(s.rows.size(), 2u);
+    EXPECT_EQ(s.rows[0].material, "resin");
+    EXPECT_DOUBLE_EQ(s.rows[0].quantity, 3000);
+    EXPECT_EQ(s.rows[0].due, 1795413600000);
+    EXPECT_EQ(s.rows[0].order, "PO-1");
+    EXPECT_EQ(s.rows[0].supplier, "Acme, Inc.");
+    EXPECT_EQ(s.rows[1].due, 1795400000000);
+    EXPECT_EQ(rejects, (std::vector<std::string>{"orders.csv:3: quantity: 'abc' is not a number",
+                                                 "orders.csv:4: due: 'soon' is not RFC 3339 or epoch seconds",
+                                                 "orders.csv:5: quantity: '-5' must be above 0"}));
+    EXPECT_TRUE(fs::exists(source->snapshot_file()));
+  }
+  // A restart hands the kept snapshot on at the first poll, before any file is read.
+  auto again = make();
+  poll_result first = again->poll(t0 + 10000);
+  ASSERT_EQ(first.supplies.size(), 1u);
+  ASSERT_EQ(first.supplies[0].rows.size(), 2u);
+  EXPECT_EQ(first.supplies[0].rows[0].supplier, "Acme, Inc.");
+  EXPECT_EQ(first.supplies[0].rows[0].due, 1795413600000);
+  EXPECT_DOUBLE_EQ(first.supplies[0].rows[1].quantity, 250);
+  EXPECT_TRUE(again->poll(t0 + 20000).supplies.empty()) << "handed on once";
+}
+
+TEST_F(csv_source_test, a_demand_file_needs_to_after_from_and_a_missing_column_refuses_the_file) {
+  cfg_.kind = csv_kind::demand;
+  write("plan.csv",
+        "material,quantity,from,to\nresin,4000,2026-11-24T00:00:00Z,2026-11-25T00:00:00Z\n"
+        "resin,100,2026-11-25T00:00:00Z,2026-11-24T00:00:00Z\n",
+        t0 - 5000);
+  write("broken.csv", "material,quantity,start\nresin,1,2026-11-24T00:00:00Z\n", t0 - 4000);
+  auto source = make();
+  source->poll(t0);
+  std::vector<std::string> rejects;
+  const auto snapshots = supplies_of(*source, t0 + 2000, &rejects);
+  ASSERT_EQ(snapshots.size(), 1u) << "the broken file gives no (empty) snapshot";
+  ASSERT_EQ(snapshots[0].rows.size(), 1u);
+  EXPECT_EQ(snapshots[0].rows[0].from, 1795478400000);
+  EXPECT_EQ(snapshots[0].rows[0].to, 1795564800000);
+  std::vector<std::string> more;
+  supplies_of(*source, t0 + 4000, &more);
+  rejects.insert(rejects.end(), more.begin(), more.end());
+  EXPECT_NE(std::find(rejects.begin(), rejects.end(), "plan.csv:3: to: is not after from"), rejects.end());
+  bool refused = false;
+  for (const auto& r : rejects) refused = refused || r.rfind("broken.csv:1: no column 'from' in the header", 0) == 0;
+  EXPECT_TRUE(refused) << ::testing::PrintToString(rejects);
+}
+
 }  // namespace
 }  // namespace plant::sources

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include "agent/sources/csv/csv_seen_state.hpp"
@@ -72,13 +73,22 @@ csv_source::csv_source(const csv_settings& cfg, fs::path state_dir, std::size_t 
       directory_(cfg.directory),
       move_to_(cfg.move_to.empty() ? fs::path(cfg.directory) / "done" : fs::path(cfg.move_to)),
       state_file_(state_dir / "csv" / (file_name_for(cfg.common.name) + ".seen")),
+      snapshot_file_(state_dir / "csv" / (file_name_for(cfg.common.name) + ".snapshot")),
       max_tracked_(max_tracked) {
   columns_.material = cfg.material_column;
   columns_.quantity = cfg.quantity_column;
   columns_.timestamp = cfg.timestamp_column;
   columns_.location = cfg.location_column;
   columns_.unit = cfg.unit_column;
+  supply_columns_.material = cfg.material_column;
+  supply_columns_.quantity = cfg.quantity_column;
+  supply_columns_.due = cfg.due_column;
+  supply_columns_.order = cfg.order_column;
+  supply_columns_.supplier = cfg.supplier_column;
+  supply_columns_.from = cfg.from_column;
+  supply_columns_.to = cfg.to_column;
   load_state();
+  if (supplies()) load_snapshot();
 }
 
 csv_source::~csv_source() {
@@ -128,6 +138,83 @@ void csv_source::save_state() {
   }
   state_dirty_ = false;
   save_error_reported_ = false;
+}
+
+// --- the supply snapshot kept across restarts ---------------------------------------
+
+namespace {
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Epoch seconds with milliseconds: what parse_timestamp reads back exactly.
+std::string epoch_text(epoch_ms t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(t / 1000), static_cast<long long>(t % 1000));
+  return buf;
+}
+
+}  // namespace
+
+std::string csv_source::save_snapshot(const supply_snapshot& snapshot) const {
+  const bool receipts = snapshot.kind == supply_snapshot::kind_t::receipts;
+  std::string text = receipts ? "material,quantity,due,order,supplier\n" : "material,quantity,from,to\n";
+  char quantity[40];
+  for (const auto& row : snapshot.rows) {
+    std::snprintf(quantity, sizeof quantity, "%.17g", row.quantity);
+    text += csv_field(row.material) + "," + quantity + ",";
+    text += receipts ? epoch_text(row.due) + "," + csv_field(row.order) + "," + csv_field(row.supplier)
+                     : epoch_text(row.from) + "," + epoch_text(row.to);
+    text += "\n";
+  }
+  if (const int error = write_file_durably(snapshot_file_, text))
+    return "snapshot file '" + snapshot_file_.string() + "': cannot write: " + errno_text(error);
+  return "";
+}
+
+void csv_source::load_snapshot() {
+  std::error_code ec;
+  if (!fs::exists(snapshot_file_, ec)) return;
+  std::string text;
+  if (const std::string problem = read_secret_file(snapshot_file_.string(), text); !problem.empty() && text.empty()) {
+    restore_problems_.push_back("snapshot file '" + snapshot_file_.string() + "': " + problem);
+    return;
+  }
+  const auto kind = cfg_.kind == csv_kind::receipts ? supply_snapshot::kind_t::receipts : supply_snapshot::kind_t::demand;
+  supply_csv_columns columns;
+  columns.order = "order";
+  columns.supplier = "supplier";
+  supply_row_parser parser(snapshot_file_.string(), kind, columns);
+  csv_reader reader(text, ',');
+  csv_record record;
+  supply_snapshot snapshot;
+  snapshot.kind = kind;
+  snapshot.file = snapshot_file_.string();
+  while (reader.next(record)) {
+    std::string problem;
+    if (!parser.has_header()) {
+      if (record.blank) continue;
+      if (!parser.take_header(record, problem)) {
+        // Written by another kind, or damaged: no snapshot is better than a wrong one.
+        restore_problems_.push_back(problem + "; the previous snapshot is not used");
+        return;
+      }
+      continue;
+    }
+    if (auto row = parser.take_row(record, problem)) {
+      if (snapshot.rows.size() < max_supply_rows) snapshot.rows.push_back(std::move(*row));
+    } else if (!problem.empty()) {
+      restore_problems_.push_back(problem);
+    }
+  }
+  if (parser.has_header()) restored_snapshot_ = std::move(snapshot);
 }
 
 // --- scanning ------------------------------------------------------------------------
@@ -268,6 +355,14 @@ poll_result csv_source::poll(epoch_ms now) {
     result.rejects.push_back(cfg_.common.name + ": " + std::to_string(deferred_dropped_) + " more problems not listed");
     deferred_dropped_ = 0;
   }
+  // The last run's snapshot first: the detector starts from the orders it knew.
+  if (restored_snapshot_) {
+    restored_snapshot_->read_at = now;
+    result.supplies.push_back(std::move(*restored_snapshot_));
+    restored_snapshot_.reset();
+  }
+  for (auto& problem : restore_problems_) result.rejects.push_back(std::move(problem));
+  restore_problems_.clear();
   std::size_t waiting = 0;  // complete files found by this scan and not started yet
   if (!reading_) {
     const std::vector<std::string> candidates = scan(now, result);

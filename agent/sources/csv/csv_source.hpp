@@ -14,6 +14,10 @@
 ///   the same name is a new file, even with the same size and mtime.
 /// - Rows that cannot be used are rejected one by one with their location
 ///   ("export.csv:3: material: invalid UTF-8"); the good rows are published.
+/// - kind = "receipts" or "demand": a file is a full snapshot of the plant's open
+///   orders or planned demand. Its good rows become one supply_snapshot, handed
+///   on when the whole file is read (not published as telemetry), and kept in
+///   `<state_dir>/csv/<name>.snapshot` so that a restart starts from it.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +31,7 @@
 #include "agent/sources/csv/csv_files.hpp"
 #include "agent/sources/csv/csv_settings.hpp"
 #include "agent/sources/csv/stock_csv_parser.hpp"
+#include "agent/sources/csv/supply_csv_parser.hpp"
 #include "agent/sources/source.hpp"
 #include "agent/sources/source_registry.hpp"
 
@@ -74,6 +79,8 @@ class csv_source final : public source {
   std::uint64_t rejected_files() const { return rejected_files_; }
   /// `<state_dir>/csv/<name>.seen`.
   const std::filesystem::path& state_file() const { return state_file_; }
+  /// `<state_dir>/csv/<name>.snapshot`: the last receipts or demand snapshot, normalized.
+  const std::filesystem::path& snapshot_file() const { return snapshot_file_; }
 
  private:
   enum class stage : std::uint8_t { watching, reading, handed_out, done };
@@ -100,6 +107,9 @@ class csv_source final : public source {
     bool eof = false;
     std::uint64_t head_hash = content_hash_start;
     std::optional<stock_row_parser> parser;
+    std::optional<supply_row_parser> supply_parser;  ///< kind receipts / demand
+    supply_snapshot snapshot;                         ///< their rows so far
+    bool snapshot_too_big = false;                    ///< more than max_supply_rows
     std::size_t rejects_listed = 0;
     std::size_t rejected_rows = 0;
     bool skipping_long_row = false;  ///< inside a row past max_record_bytes, until its line ends
@@ -122,11 +132,20 @@ class csv_source final : public source {
   void abandon_reading(const std::string& why, poll_result& out, bool refuse);
   void refuse(const std::string& file_name, std::string message, poll_result& out);
   void finish(const std::string& file_name, tracked_file& file);
+  bool supplies() const { return cfg_.kind != csv_kind::stock; }
+  /// Writes the snapshot to snapshot_file_ (temp file, fsync, rename); "" or the reason.
+  std::string save_snapshot(const supply_snapshot& snapshot) const;
+  /// The snapshot kept by the last run, handed on by the first poll.
+  void load_snapshot();
 
   csv_settings cfg_;
   std::filesystem::path directory_;
   std::filesystem::path move_to_;
   std::filesystem::path state_file_;
+  std::filesystem::path snapshot_file_;
+  std::optional<supply_snapshot> restored_snapshot_;
+  std::vector<std::string> restore_problems_;
+  supply_csv_columns supply_columns_;
   stock_csv_columns columns_;
   std::size_t max_tracked_;
 

@@ -60,7 +60,15 @@ bool csv_source::start_reading(const std::string& file_name, epoch_ms now, poll_
   reading_.emplace();
   reading_->name = file_name;
   reading_->fd = fd;
-  reading_->parser.emplace(file_name, columns_, file.mtime_ms, now);
+  if (supplies()) {
+    const auto kind = cfg_.kind == csv_kind::receipts ? supply_snapshot::kind_t::receipts : supply_snapshot::kind_t::demand;
+    reading_->supply_parser.emplace(file_name, kind, supply_columns_);
+    reading_->snapshot.kind = kind;
+    reading_->snapshot.file = file_name;
+    reading_->snapshot.read_at = now;
+  } else {
+    reading_->parser.emplace(file_name, columns_, file.mtime_ms, now);
+  }
   return true;
 }
 
@@ -104,16 +112,29 @@ bool csv_source::fill_buffer(poll_result& out) {
 
 void csv_source::take_record(const csv_record& record, poll_result& out) {
   reading_state& r = *reading_;
-  if (!r.parser->has_header()) {
+  const bool has_header = r.supply_parser ? r.supply_parser->has_header() : r.parser->has_header();
+  if (!has_header) {
     if (record.blank) return;
     std::string error;
-    if (!r.parser->take_header(record, error)) abandon_reading(error, out, true);
+    const bool ok = r.supply_parser ? r.supply_parser->take_header(record, error) : r.parser->take_header(record, error);
+    if (!ok) abandon_reading(error, out, true);
     return;
   }
   std::string reject;
-  if (auto s = r.parser->take_row(record, reject)) {
+  if (r.supply_parser) {
+    if (auto row = r.supply_parser->take_row(record, reject)) {
+      if (r.snapshot.rows.size() < max_supply_rows) {
+        r.snapshot.rows.push_back(std::move(*row));
+      } else {
+        r.snapshot_too_big = true;
+      }
+      return;
+    }
+  } else if (auto s = r.parser->take_row(record, reject)) {
     out.samples.push_back(std::move(*s));
-  } else if (!reject.empty()) {
+    return;
+  }
+  if (!reject.empty()) {
     // Listed up to a bound per file, then only counted, so a file of a million bad
     // rows cannot fill memory or the journal.
     ++r.rejected_rows;
@@ -155,7 +176,7 @@ void csv_source::read_chunk(epoch_ms /*now*/, poll_result& out) {
     r.line = reader.line();
     r.buffer.erase(0, reader.consumed());
     if (reader.needs_more() && r.buffer.size() >= max_record_bytes) {
-      if (!r.parser->has_header()) {
+      if (!(r.supply_parser ? r.supply_parser->has_header() : r.parser->has_header())) {
         // Without its header nothing in the file can be read.
         abandon_reading(r.name + ":" + std::to_string(r.line) + ": the header is longer than " +
                             std::to_string(max_record_bytes) + " bytes; the file is not read",
@@ -198,7 +219,7 @@ void csv_source::read_chunk(epoch_ms /*now*/, poll_result& out) {
 void csv_source::end_reading(poll_result& out) {
   reading_state& r = *reading_;
   tracked_file& file = files_.at(r.name);
-  if (!r.parser->has_header()) {
+  if (!(r.supply_parser ? r.supply_parser->has_header() : r.parser->has_header())) {
     const std::string name = r.name;
     abandon_reading(name + ":1: no header (the file is empty)", out, true);
     return;
@@ -211,6 +232,17 @@ void csv_source::end_reading(poll_result& out) {
   file.legacy = false;
   file.st = stage::handed_out;
   ::close(r.fd);
+  if (r.supply_parser) {
+    // A snapshot is all or nothing: half an order list would look like cancelled orders.
+    if (r.snapshot_too_big) {
+      out.rejects.push_back(r.name + ": more than " + std::to_string(max_supply_rows) +
+                            " rows; the snapshot is not used (the previous one stays)");
+    } else {
+      const std::string problem = save_snapshot(r.snapshot);
+      if (!problem.empty()) out.rejects.push_back(problem + " (used now, but a restart will not have it)");
+      out.supplies.push_back(std::move(r.snapshot));
+    }
+  }
   reading_.reset();
 }
 

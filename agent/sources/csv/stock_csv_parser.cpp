@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "agent/sources/csv/csv_reader.hpp"
+#include "agent/sources/csv/csv_row_checks.hpp"
 #include "common/core/text.hpp"
 
 namespace plant::sources {
@@ -193,77 +194,27 @@ stock_row_parser::stock_row_parser(std::string display_name, stock_csv_columns c
       receive_time_(receive_time) {}
 
 bool stock_row_parser::take_header(const csv_record& record, std::string& error) {
-  if (record.error) {
-    error = file_ + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) +
-            ": header: " + record.error->reason;
-    return false;
-  }
-  header_.clear();
-  for (const auto& name : record.fields) header_.emplace_back(trim(name));
-  const std::pair<const std::string*, std::optional<std::size_t>*> wanted[] = {
-      {&columns_.material, &material_}, {&columns_.quantity, &quantity_}, {&columns_.timestamp, &timestamp_},
-      {&columns_.location, &location_}, {&columns_.unit, &unit_}};
-  for (const auto& [name, slot] : wanted) {
-    const bool required = name == &columns_.material || name == &columns_.quantity;
-    if (name->empty() && !required) continue;
-    for (std::size_t i = 0; i < header_.size(); ++i) {
-      if (header_[i] == *name) {
-        *slot = i;
-        break;  // a duplicated header name: the first one wins
-      }
-    }
-    if (!*slot) {
-      // A short, escaped excerpt only: the "header" may be any file's first line (a key, a password).
-      std::string listed;
-      std::size_t shown = 0;
-      for (const auto& column : header_) {
-        if (shown == max_listed_columns || listed.size() > 200) {
-          listed += ", ... (" + std::to_string(header_.size()) + " columns)";
-          break;
-        }
-        listed += (listed.empty() ? "" : ", ") + quoted(column);
-        ++shown;
-      }
-      error = file_ + ":" + std::to_string(record.line) + ": no column " + quoted(*name) +
-              " in the header (columns: " + listed + ")";
-      return false;
-    }
-  }
-  has_header_ = true;
-  return true;
+  const bool ok = find_columns(record, file_,
+                               {{&columns_.material, &material_, true},
+                                {&columns_.quantity, &quantity_, true},
+                                {&columns_.timestamp, &timestamp_, false},
+                                {&columns_.location, &location_, false},
+                                {&columns_.unit, &unit_, false}},
+                               header_, error);
+  has_header_ = ok;
+  return ok;
 }
 
 std::string stock_row_parser::text_cell(const csv_record& record, std::size_t index, const std::string& column,
                                         std::string& out) const {
-  const std::string_view cell = trim(record.fields[index]);
-  // Names become topic levels and table cells downstream: bytes a consumer cannot
-  // decode or a terminal would obey are refused here, where the row is known.
-  if (!valid_utf8(cell)) return column + ": invalid UTF-8";
-  if (has_control_characters(cell)) {
-    std::string problem = text_problem(cell);
-    return column + ": " + problem;
-  }
-  if (cell.size() > max_text_bytes) {
-    return column + ": " + std::to_string(cell.size()) + " bytes is longer than the limit of " +
-           std::to_string(max_text_bytes);
-  }
-  out.assign(cell);
-  return {};
+  return sources::text_cell(record.fields[index], column, out);
 }
 
 std::optional<sample> stock_row_parser::take_row(const csv_record& record, std::string& reject) {
   reject.clear();
   if (record.blank) return std::nullopt;
   const std::string where = file_ + ":" + std::to_string(record.line) + ": ";
-  if (record.error) {
-    reject = file_ + ":" + std::to_string(record.error->line) + ":" + std::to_string(record.error->column) + ": " +
-             record.error->reason;
-    return std::nullopt;
-  }
-  if (record.fields.size() != header_.size()) {
-    reject = where + "expected " + std::to_string(header_.size()) + " fields, got " + std::to_string(record.fields.size());
-    return std::nullopt;
-  }
+  if (unusable_record(record, header_.size(), file_, reject)) return std::nullopt;
   sample s;
   s.kind = sample::kind_t::stock;
   s.q = quality::good;

@@ -59,7 +59,6 @@ class stock_row_parser {
   std::string text_cell(const csv_record& record, std::size_t index, const std::string& column,
                         std::string& out) const;
 
-  static constexpr std::size_t max_listed_columns = 10;
   std::string file_;
   stock_csv_columns columns_;
   epoch_ms fallback_source_time_;
