@@ -127,6 +127,9 @@ void application::start_shortage_detection() {
   pipeline_->set_supply_observer([this, alerts = std::vector<edge::shortage_alert>()](
                                      const sources::supply_snapshot& snapshot, const std::string& source) mutable {
     alerts.clear();
+    const bool receipts = snapshot.kind == sources::supply_snapshot::kind_t::receipts;
+    log_.info(source + ": " + std::to_string(snapshot.rows.size()) + (receipts ? " open receipts" : " planned demand rows") +
+              " from " + snapshot.file + " replace the previous ones");
     detector_->observe_supply(snapshot, source, alerts);
     if (!alerts.empty()) publish_alerts(alerts);
   });

@@ -179,7 +179,7 @@ void shortage_detector::decide(material_rt& m, bool delivered, std::vector<short
   const double empty = m.estimator.empty_level();
   // The reorder point is a floor on the inventory position (on hand + on order), as
   // ERP planners use it: an order already placed answers it.
-  const double reorder = m.config.reorder_point.value_or(0.0) - m.supply.incoming;
+  const double reorder = m.config.reorder_point.value_or(0.0) - m.supply.on_order;
   const bool late = m.supply.late_receipts > 0;
   const double horizon_exit = options_.horizon_exit_factor;
   const double stock_exit = options_.stock_exit_factor;

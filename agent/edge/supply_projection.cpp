@@ -69,9 +69,13 @@ supply_projection project_supply(const supply_input& in) {
         ++p.late_receipts;
         p.late_quantity += r.quantity;
         p.incoming += r.quantity;
-        if (in.now - r.due <= in.late_grace_ms) arrivals.push_back({in.now, r.quantity});
+        if (in.now - r.due <= in.late_grace_ms) {
+          arrivals.push_back({in.now, r.quantity});
+          p.on_order += r.quantity;
+        }
         continue;
       }
+      p.on_order += r.quantity;
       if (r.due - in.now <= in.lead_time_ms) p.incoming += r.quantity;
       if (p.next_receipt == 0 || r.due < p.next_receipt) p.next_receipt = r.due;
       arrivals.push_back({r.due, r.quantity});

@@ -57,6 +57,7 @@ struct supply_projection {
   std::optional<epoch_ms> stockout;       ///< projected stock reaches 0; empty: not within the horizon
   std::optional<epoch_ms> covered_until;  ///< projected stock reaches the safety stock; empty: not within the horizon
   double incoming = 0.0;                  ///< open receipts due within the lead time (late ones included)
+  double on_order = 0.0;                  ///< every open receipt still expected (late ones only in their grace)
   epoch_ms next_receipt = 0;              ///< the earliest due time still ahead, 0 = none
   std::uint32_t late_receipts = 0;        ///< due passed, no delivery since
   double late_quantity = 0.0;

@@ -42,6 +42,7 @@ TEST(supply_projection, a_receipt_due_in_time_moves_the_stockout_by_what_it_brin
   EXPECT_EQ(*p.covered_until, now + 290 * h);  // 500 left at 50 h, +2000, then 10/h down to 100
   EXPECT_EQ(*p.stockout, now + 300 * h);
   EXPECT_EQ(p.incoming, 2000.0);
+  EXPECT_EQ(p.on_order, 2000.0);
   EXPECT_EQ(p.next_receipt, now + 50 * h);
   EXPECT_EQ(p.open_receipts, 1u);
 }
@@ -61,6 +62,7 @@ TEST(supply_projection, a_receipt_due_after_the_stock_reaches_safety_stock_does_
   EXPECT_EQ(*p.covered_until, now + 90 * h);
   EXPECT_EQ(*p.stockout, now + 100 * h);
   EXPECT_EQ(p.incoming, 0.0) << "due after the 72 h lead time";
+  EXPECT_EQ(p.on_order, 5000.0) << "but on order all the same";
   EXPECT_EQ(p.next_receipt, now + 95 * h);
   EXPECT_EQ(reason_for(p), shortage_reason::no_cover) << "an order due after the stock is gone is no cover";
 }
@@ -88,6 +90,7 @@ TEST(supply_projection, a_late_receipt_counts_for_its_grace_then_no_more_and_a_d
 
   in.now = now + 4 * h;  // 5 h late: past the grace
   p = project_supply(in);
+  EXPECT_EQ(p.on_order, 0.0) << "no longer expected";
   EXPECT_EQ(p.late_receipts, 1u);
   EXPECT_EQ(p.counted_receipts, 0u);
   EXPECT_EQ(*p.stockout, now + 4 * h + 100 * h);
