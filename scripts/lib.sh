@@ -82,24 +82,3 @@ write_stock_history() {
   mv "$file.tmp" "$file"
 }
 
-# The agent config blocks that read WMS exports from $1 and watch resin.
-wms_and_resin() {
-  cat <<CONF
-
-[[source.csv]]
-name = "wms"
-directory = "$1"
-timestamp_column = "time"
-unit_column = "unit"
-interval = "1s"
-settle_time = "0s"
-
-[[material]]
-id = "resin"
-unit = "kg"
-safety_stock = 500.0
-reorder_point = 5000.0
-lead_time = "24h"
-lines = ["line-1", "line-2"]
-CONF
-}

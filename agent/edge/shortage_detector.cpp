@@ -317,8 +317,10 @@ void shortage_detector::observe_supply(const sources::supply_snapshot& snapshot,
       for (const auto& [name, rows] : m.demand_by_source) m.demand.insert(m.demand.end(), rows.begin(), rows.end());
     }
     // Decided again at once (in the newest reading's time): an order placed or
-    // cancelled changes the picture without waiting for the next stock reading.
-    if (changed && m.estimator.estimate().has_reading) decide(m, false, out);
+    // cancelled changes the picture without waiting for the next stock reading. An
+    // order that covers the shortage removes its cause like a delivery does, so the
+    // dwell is skipped (the exit thresholds are not).
+    if (changed && m.estimator.estimate().has_reading) decide(m, true, out);
   }
 }
 

@@ -463,9 +463,14 @@ TEST(shortage_detector_supply, an_order_moved_past_the_stockout_is_no_cover_and_
   EXPECT_EQ(r.alerts[0].material.status, stock_status::low);
   EXPECT_EQ(r.alerts[0].material.reason, shortage_reason::no_cover);
   EXPECT_EQ(r.alerts[0].material.next_receipt, t0 + 60 * hour);
-  // The next export has the order back at 10 h: covered again (after the dwell, as any recovery).
+  // The next export has the order back at 10 h: covered again at once, like a delivery,
+  // without waiting for the dwell (in sample time, which stands still between readings).
   d.observe_supply(supply::receipts({{3000, t0 + 10 * hour}}), "erp", r.alerts);
+  ASSERT_EQ(r.alerts.size(), 2u);
+  EXPECT_EQ(r.alerts[1].material.status, stock_status::ok);
+  EXPECT_TRUE(r.alerts[1].cleared);
   r.feed(t0 + 6 * hour, t0 + 9 * hour, 1200.0, 50.0);
+  EXPECT_EQ(d.status("resin")->status, stock_status::ok);
   EXPECT_EQ(d.status("resin")->incoming, 3000.0);
   EXPECT_GT(d.status("resin")->covered_until, t0 + 60 * hour);
 }
