@@ -633,5 +633,32 @@ TEST(simulator_source, config_errors_name_the_source_and_key) {
   EXPECT_EQ(message(cfg), "simulator source \"sim\": interval: must be between 1 ms and 24 h, got 0 ms");
 }
 
+
+TEST(simulator_source, receipts_hands_on_the_open_orders_at_the_start_and_when_a_lot_arrives) {
+  auto cfg = sim_config(3, 0.0);  // unthrottled: a day of plant time in a few polls
+  cfg.receipts = true;
+  simulator_source src(cfg, wall_start);
+  const auto first = src.poll(wall_start);
+  ASSERT_EQ(first.supplies.size(), 1u);
+  const auto& orders = first.supplies[0];
+  EXPECT_EQ(orders.kind, supply_snapshot::kind_t::receipts);
+  ASSERT_EQ(orders.rows.size(), 2 * src.model().material_count()) << "the next two lots of each material";
+  EXPECT_EQ(orders.rows[0].material, src.model().material_name(0));
+  EXPECT_DOUBLE_EQ(orders.rows[0].quantity, src.model().lot_size(0));
+  EXPECT_EQ(orders.rows[1].due - orders.rows[0].due, src.model().delivery_period(0).count());
+  std::uint64_t deliveries = 0, snapshots = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::uint64_t before = src.model().deliveries(0);
+    const auto r = src.poll(wall_start + i);
+    snapshots += r.supplies.size();
+    deliveries += src.model().deliveries(0) - before;
+  }
+  EXPECT_GT(deliveries, 0u);
+  EXPECT_GE(snapshots, 1u) << "a lot arrived: the schedule moved on";
+  EXPECT_LT(snapshots, 50u) << "not every poll: only changes";
+  simulator_source quiet(sim_config(3, 0.0), wall_start);
+  EXPECT_TRUE(quiet.poll(wall_start).supplies.empty()) << "off by default";
+}
+
 }  // namespace
 }  // namespace plant::sources

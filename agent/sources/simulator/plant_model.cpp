@@ -197,6 +197,12 @@ void plant_model::schedule_next_delivery(material_rt& m) {
   m.next_arrival_ms = m.next_due_ms + delay;
 }
 
+std::vector<plant_model::open_order> plant_model::open_orders(std::size_t material) const {
+  const material_rt& m = materials_[material];
+  const double lot = static_cast<double>(m.lot) / 1000.0;
+  return {{lot, start_time_ + m.next_due_ms}, {lot, start_time_ + m.next_due_ms + m.period_ms}};
+}
+
 void plant_model::deliver(material_rt& m) {
   const std::int64_t amount = scale_permille(m.lot, rng_.uniform(900, 1100));
   const std::int64_t room = std::max<std::int64_t>(0, m.capacity - m.qty);

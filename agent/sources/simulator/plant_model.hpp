@@ -120,6 +120,16 @@ class plant_model {
   /// Of those, the ones that arrived after their scheduled time.
   std::uint64_t late_deliveries(std::size_t material) const { return materials_[material].late_deliveries; }
 
+  /// An order behind a coming delivery, as the plant's ERP lists it.
+  struct open_order {
+    double quantity = 0.0;  ///< the nominal lot
+    epoch_ms due = 0;       ///< its scheduled arrival (a late lot keeps its due time)
+  };
+  /// The open orders of a material: the next scheduled lot and the one after. The
+  /// next one is late once its due time passed without it arriving; the model's
+  /// own schedule, so it is ground truth for the supply-aware detector.
+  std::vector<open_order> open_orders(std::size_t material) const;
+
   /// The last max_stockout_events stockouts, oldest first; an open one has no recovered_at.
   const std::deque<stockout_event>& stockouts() const { return stockouts_; }
   /// Stockouts dropped from the front of stockouts() to keep it bounded.

@@ -30,6 +30,10 @@ const config::section_spec& simulator_schema() {
              make_key("speed", vt::number).def("1.0").range("0", "1e9")
                  .describe("Plant seconds per wall-clock second; 0 = as fast as publishing drains.")
                  .stored(store<&simulator_settings::speed>),
+             make_key("receipts", vt::boolean).def("false")
+                 .describe("Also hand the shortage detector the plant's open orders (the next two lots of each "
+                           "material, a late one past its due time), as a CSV source of kind receipts would.")
+                 .stored(store<&simulator_settings::receipts>),
          })
       s.keys.push_back(std::move(key));
     return s;

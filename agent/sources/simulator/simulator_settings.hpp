@@ -12,6 +12,7 @@ struct simulator_settings final : source_settings {
   int lines = 3;
   int materials = 8;
   double speed = 1.0;  ///< plant seconds per wall second; 0 = as fast as publishing drains
+  bool receipts = false;  ///< also hand on the plant's open orders (a receipts snapshot) when they change
 };
 
 /// The [[source.simulator]] section of the schema.

@@ -40,7 +40,8 @@ simulator_source::simulator_source(const sources::simulator_settings& cfg, epoch
       speed_(cfg.speed),
       wall_start_(wall_start),
       model_(make_model(cfg, wall_start)),
-      target_(wall_start) {
+      target_(wall_start),
+      receipts_(cfg.receipts) {
   if (speed_ > 0.0) {
     const double ms = static_cast<double>(cfg.common.interval.count()) / speed_;
     interval_ = std::chrono::milliseconds{static_cast<std::int64_t>(std::clamp(ms, 5.0, 1000.0))};
@@ -75,6 +76,29 @@ poll_result simulator_source::poll(epoch_ms now) {
     model_.emit(result.samples, now);
   }
   lag_ms_ = speed_ == 0.0 ? 0 : std::max<std::int64_t>(0, target_ - model_.now());
+  if (receipts_) {
+    // The orders change only when a lot arrives (the schedule moves on), so a
+    // snapshot is handed on then, and once at the start.
+    std::vector<epoch_ms> due;
+    supply_snapshot snapshot;
+    snapshot.kind = supply_snapshot::kind_t::receipts;
+    snapshot.file = name_;
+    snapshot.read_at = now;
+    for (std::size_t i = 0; i < model_.material_count(); ++i) {
+      for (const auto& order : model_.open_orders(i)) {
+        due.push_back(order.due);
+        supply_row row;
+        row.material = model_.material_name(i);
+        row.quantity = order.quantity;
+        row.due = order.due;
+        snapshot.rows.push_back(std::move(row));
+      }
+    }
+    if (due != orders_due_) {
+      orders_due_ = std::move(due);
+      result.supplies.push_back(std::move(snapshot));
+    }
+  }
   return result;
 }
 

@@ -55,6 +55,8 @@ class simulator_source final : public source {
   epoch_ms target_ = 0;  // plant time the speed asks for; never moves back
   std::int64_t lag_ms_ = 0;
   std::uint64_t capped_polls_ = 0;
+  bool receipts_ = false;
+  std::vector<epoch_ms> orders_due_;  // the due times last handed on, to send only changes
 };
 
 /// The registry's factory for [[source.simulator]].
