@@ -285,6 +285,7 @@ void score_material(const material_truth& t, const std::vector<episode>& episode
 
 struct run_result {
   score detector;
+  score supply;  // the same detector, also told the plant's open orders
   score baseline;
   std::uint64_t samples = 0;
 };
@@ -319,8 +320,9 @@ run_result run_one(const scenario& sc, std::uint64_t seed, int weeks, bool expla
     configs.push_back(c);
   }
   plant::edge::shortage_detector detector(configs, section);
+  plant::edge::shortage_detector aware(configs, section);  // plus the open orders
 
-  std::vector<std::vector<episode>> ours(materials), base(materials);
+  std::vector<std::vector<episode>> ours(materials), supplied(materials), base(materials);
   std::vector<bool> base_open(materials, false);
   std::vector<std::uint64_t> deliveries(materials, 0), late_deliveries(materials, 0);
   std::vector<double> previous_qty(materials);
@@ -340,11 +342,37 @@ run_result run_one(const scenario& sc, std::uint64_t seed, int weeks, bool expla
     t.used.reserve(ticks);
   }
   std::vector<sample> batch;
-  std::vector<plant::edge::shortage_alert> alerts;
+  std::vector<plant::edge::shortage_alert> alerts, aware_alerts;
+  // Both detectors see exactly the same readings, faults included.
+  auto observe = [&](const sample& s) {
+    detector.observe(s, alerts);
+    aware.observe(s, aware_alerts);
+  };
+  std::vector<std::uint64_t> ordered_after(materials, ~0ULL);
   run_result result;
   for (std::uint64_t k = 0; k < ticks; ++k) {
     model.step();
     const epoch_ms now = model.now();
+    alerts.clear();
+    aware_alerts.clear();
+    // The ERP's open orders: a new snapshot whenever a lot arrived (the schedule moved on).
+    bool orders_changed = false;
+    for (std::size_t i = 0; i < materials; ++i) orders_changed = orders_changed || ordered_after[i] != model.deliveries(i);
+    if (orders_changed) {
+      plant::sources::supply_snapshot orders;
+      orders.kind = plant::sources::supply_snapshot::kind_t::receipts;
+      for (std::size_t i = 0; i < materials; ++i) {
+        ordered_after[i] = model.deliveries(i);
+        for (const auto& o : model.open_orders(i)) {
+          plant::sources::supply_row row;
+          row.material = model.material_name(i);
+          row.quantity = o.quantity;
+          row.due = o.due;
+          orders.rows.push_back(std::move(row));
+        }
+      }
+      aware.observe_supply(orders, "erp", aware_alerts);
+    }
     for (std::size_t i = 0; i < materials; ++i) {
       material_truth& t = truth[i];
       const double q = model.true_quantity(i);
@@ -364,7 +392,6 @@ run_result run_one(const scenario& sc, std::uint64_t seed, int weeks, bool expla
 
     batch.clear();
     model.emit(batch, now);
-    alerts.clear();
     for (const sample& s : batch) {
       if (s.kind == sample::kind_t::stock) {
         const std::size_t i = index_of[s.name];
@@ -383,35 +410,37 @@ run_result run_one(const scenario& sc, std::uint64_t seed, int weeks, bool expla
             sample bad = s;
             bad.q = plant::quality::bad;
             bad.quantity = -1e9;
-            detector.observe(bad, alerts);
+            observe(bad);
             ++result.samples;
             continue;
           }
           if (chance(sc.faults.glitch_share)) {
             sample glitch = s;
             glitch.quantity = (faults.next() & 1) != 0 ? 0.0 : 2.0 * s.quantity;
-            detector.observe(glitch, alerts);
+            observe(glitch);
             ++result.samples;
             continue;
           }
           if (chance(sc.faults.duplicate_share)) {
-            detector.observe(s, alerts);
+            observe(s);
             sample again = s;
             again.quantity = 0.5 * s.quantity;
-            detector.observe(again, alerts);
+            observe(again);
             result.samples += 2;
             continue;
           }
         }
       }
-      detector.observe(s, alerts);
+      observe(s);
       ++result.samples;
     }
-    for (const auto& a : alerts) {
-      const std::size_t i = index_of[a.material.material];
-      const bool quiet_before = a.previous == stock_status::ok || a.previous == stock_status::unknown;
-      if (quiet_before && !a.cleared) ours[i].push_back({a.material.at, 0});
-      if (a.cleared && !ours[i].empty()) ours[i].back().cleared = a.material.at;
+    for (auto [list, episodes] : {std::pair{&alerts, &ours}, std::pair{&aware_alerts, &supplied}}) {
+      for (const auto& a : *list) {
+        const std::size_t i = index_of[a.material.material];
+        const bool quiet_before = a.previous == stock_status::ok || a.previous == stock_status::unknown;
+        if (quiet_before && !a.cleared) (*episodes)[i].push_back({a.material.at, 0});
+        if (a.cleared && !(*episodes)[i].empty()) (*episodes)[i].back().cleared = a.material.at;
+      }
     }
     if (explain) {
       for (std::size_t i = 0; i < materials; ++i) {
@@ -426,6 +455,7 @@ run_result run_one(const scenario& sc, std::uint64_t seed, int weeks, bool expla
   for (std::size_t i = 0; i < materials; ++i) {
     score_material(truth[i], ours[i], end, p.tick.count(), result.detector,
                    explain_context{explain, sc.name.c_str(), seed, &traces[i]});
+    score_material(truth[i], supplied[i], end, p.tick.count(), result.supply, explain_context{});
     score_material(truth[i], base[i], end, p.tick.count(), result.baseline, explain_context{});
   }
   return result;
@@ -461,6 +491,10 @@ void print_definitions() {
       "  unjust/100d   of the nostock ones, those whose claim was wrong: the true consumption in L+M+slack after\n"
       "                the raise was less than the true quantity at the raise (stock would have lasted anyway)\n"
       "  flaps         raises beyond the first between two consecutive deliveries of the material\n"
+      "  detector      the edge detector on the readings alone\n"
+      "  supply        the same detector, also given the plant's open orders as the ERP lists them (the next\n"
+      "                two scheduled lots per material, a new snapshot whenever a lot arrives; a late lot keeps\n"
+      "                its due time): supply-aware detection\n"
       "  baseline      fixed ERP reorder point: alert while the reported quantity < nominal rate x L + safety\n"
       "                stock, clear when it is back above\n");
 }
@@ -524,15 +558,16 @@ int main(int argc, char** argv) {
   std::printf("\n");
 
   std::vector<std::string> rows;
-  score total_ours, total_base;
+  score total_ours, total_supply, total_base;
   std::uint64_t samples = 0;
   bool header_printed = false;
   for (const scenario& sc : all) {
     if (!only.empty() && sc.name != only) continue;
-    score ours, base;
+    score ours, supply, base;
     for (int s = 0; s < seed_count; ++s) {
       const run_result r = run_one(sc, seed_base + static_cast<std::uint64_t>(s), weeks, explain);
       ours.add(r.detector);
+      supply.add(r.supply);
       base.add(r.baseline);
       samples += r.samples;
     }
@@ -541,12 +576,15 @@ int main(int argc, char** argv) {
       header_printed = true;
     }
     print_row(sc.name, "detector", ours);
+    print_row(sc.name, "supply", supply);
     print_row(sc.name, "baseline", base);
     std::fflush(stdout);
     total_ours.add(ours);
+    total_supply.add(supply);
     total_base.add(base);
   }
   print_row("TOTAL", "detector", total_ours);
+  print_row("TOTAL", "supply", total_supply);
   print_row("TOTAL", "baseline", total_base);
   print_definitions();
 
@@ -559,6 +597,14 @@ int main(int argc, char** argv) {
   goal(total_ours.warned_share() > total_base.warned_share() &&
            total_ours.per_100d(total_ours.false_alerts) < total_base.per_100d(total_base.false_alerts),
        "better than the reorder-point baseline on warned>=L and false/100d");
+  std::printf("\ngoals of the supply-aware detector (TOTAL, nostock/100d is the literal false-alert count):\n");
+  goal(total_supply.warned_share() >= 0.97, ">= 97 % of stockouts warned >= L ahead");
+  goal(total_supply.per_100d(total_supply.no_stockout) <= 0.5, "<= 0.5 literal false alerts per 100 material-days");
+  goal(total_supply.flaps == 0, "zero flaps");
+  goal(total_supply.warned_share() > std::max(total_ours.warned_share(), total_base.warned_share()) &&
+           total_supply.no_stockout * total_ours.material_days < total_ours.no_stockout * total_supply.material_days &&
+           total_supply.no_stockout * total_base.material_days < total_base.no_stockout * total_supply.material_days,
+       "better than the detector without orders and the baseline on warned>=L and literal false alerts");
   std::printf("\n%llu samples through the detector in %.1f s (%.0f k samples/s, model included)\n",
               static_cast<unsigned long long>(samples), seconds, static_cast<double>(samples) / seconds / 1000.0);
   return 0;
