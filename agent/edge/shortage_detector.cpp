@@ -133,7 +133,8 @@ void shortage_detector::observe_stock(material_rt& m, const sample& s, std::vect
   decide(m, result.delivery, out);
 }
 
-supply_projection shortage_detector::project(const material_rt& m, double rate, double safety) const {
+supply_projection shortage_detector::project(const material_rt& m, double rate, double safety,
+                                             const std::vector<open_receipt>* receipts) const {
   const stock_estimate& e = m.estimator.estimate();
   supply_input in;
   in.now = e.at;
@@ -143,7 +144,7 @@ supply_projection shortage_detector::project(const material_rt& m, double rate, 
   in.lead_time_ms = m.config.lead_time.count();
   in.late_grace_ms = late_grace_.count();
   in.last_delivery_at = m.last_delivery_at;
-  in.receipts = &m.receipts;
+  in.receipts = receipts != nullptr ? receipts : &m.receipts;
   in.demand = &m.demand;
   return project_supply(in);
 }
@@ -180,7 +181,17 @@ void shortage_detector::decide(material_rt& m, bool delivered, std::vector<short
   // The reorder point is a floor on the inventory position (on hand + on order), as
   // ERP planners use it: an order already placed answers it.
   const double reorder = m.config.reorder_point.value_or(0.0) - m.supply.on_order;
-  const bool late = m.supply.late_receipts > 0;
+  // A late order matters when the stock needs it: without it (and without any other
+  // late one) the material would be short. Then it is at least low at once, even while
+  // the grace still counts it; a late lot the plant does not need yet is no alarm.
+  bool late = false;
+  if (m.supply.late_receipts > 0) {
+    std::vector<open_receipt> on_time;
+    for (const auto& r : m.receipts)
+      if (r.due > e.at || m.last_delivery_at >= r.due) on_time.push_back(r);
+    const double left_without_h = hours_until(project(m, e.rate_ready ? e.rate : 0.0, safety, &on_time).stockout);
+    late = left_without_h <= m.low_horizon_h || e.level < m.config.reorder_point.value_or(0.0);
+  }
   const double horizon_exit = options_.horizon_exit_factor;
   const double stock_exit = options_.stock_exit_factor;
 

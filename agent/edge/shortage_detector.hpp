@@ -167,7 +167,9 @@ class shortage_detector {
   void observe_stock(material_rt& m, const sample& s, std::vector<shortage_alert>& out);
   void observe_line(line_rt& line, const sample& s, std::vector<shortage_alert>& out);
   double running_share(const material_rt& m, bool projected) const;
-  supply_projection project(const material_rt& m, double rate, double safety) const;
+  /// The projected stock of `m` (with `receipts` instead of all its receipts when given).
+  supply_projection project(const material_rt& m, double rate, double safety,
+                            const std::vector<open_receipt>* receipts = nullptr) const;
   void decide(material_rt& m, bool delivered, std::vector<shortage_alert>& out);
   material_status describe(const material_rt& m) const;
 

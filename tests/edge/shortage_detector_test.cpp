@@ -434,10 +434,11 @@ TEST(shortage_detector_supply, an_order_that_turns_late_raises_low_at_once_and_i
   std::vector<shortage_alert> alerts;
   d.observe_supply(supply::receipts({{3000, t0 + 3 * hour}}), "erp", alerts);
   run r{d, "resin"};
-  r.feed(t0, t0 + 3 * hour, 3000.0, 50.0);
+  // 1650 falling 50 an hour: short without the order, covered with it.
+  r.feed(t0, t0 + 3 * hour, 1650.0, 50.0);
   EXPECT_TRUE(r.alerts.empty());
   // Due at 3 h and no rise of the stock: late from the first reading after it.
-  const double left = r.feed(t0 + 3 * hour, t0 + 3 * hour + 2 * minute, 2850.0, 50.0);
+  const double left = r.feed(t0 + 3 * hour, t0 + 3 * hour + 2 * minute, 1500.0, 50.0);
   ASSERT_EQ(r.alerts.size(), 1u);
   EXPECT_EQ(r.alerts[0].material.status, stock_status::low);
   EXPECT_EQ(r.alerts[0].material.reason, shortage_reason::late_receipt);
@@ -448,6 +449,17 @@ TEST(shortage_detector_supply, an_order_that_turns_late_raises_low_at_once_and_i
   const auto s = d.status("resin");
   EXPECT_EQ(s->late_receipts, 0u);
   EXPECT_EQ(s->status, stock_status::ok) << to_string(s->reason);
+}
+
+TEST(shortage_detector_supply, a_late_order_the_stock_does_not_need_yet_is_no_alarm) {
+  shortage_detector d({supply::resin()}, config::shortage_section{});
+  std::vector<shortage_alert> alerts;
+  d.observe_supply(supply::receipts({{3000, t0 + 3 * hour}}), "erp", alerts);
+  run r{d, "resin"};
+  r.feed(t0, t0 + 6 * hour, 6000.0, 50.0);  // 120 h of stock: the late lot can wait
+  EXPECT_TRUE(r.alerts.empty()) << to_string(r.alerts.front().material.reason);
+  EXPECT_EQ(d.status("resin")->late_receipts, 1u) << "still reported as late";
+  EXPECT_EQ(d.status("resin")->status, stock_status::ok);
 }
 
 TEST(shortage_detector_supply, an_order_moved_past_the_stockout_is_no_cover_and_a_new_snapshot_replaces_the_old) {

@@ -129,6 +129,10 @@ TEST(board_api, a_surplus_plant_is_proposed_with_its_spare_quantity_transfer_tim
   EXPECT_EQ(json_member(p, "arrives_before_stockout"), "true") << "17 h to the stockout, 6 h to arrive: " << s;
   EXPECT_LT(unquoted(json_member(p, "arrives_at")), unquoted(json_member(s, "projected_stockout"))) << s;
   EXPECT_EQ(json_member(s, "action"), "null");
+  // The agent's reason reaches the register: north has nothing on order.
+  EXPECT_EQ(unquoted(json_member(s, "reason")), "no_cover") << s;
+  EXPECT_EQ(json_member(s, "incoming"), "0") << s;
+  EXPECT_EQ(json_member(s, "late_receipts"), "{\"count\":0,\"quantity\":0}") << s;
 
   // The transfer time changes on SIGHUP: 20 h arrives after the stockout.
   std::string config = read_file(b.reg->process.config_path());
@@ -232,7 +236,7 @@ TEST(board_api, history_endpoints_the_event_stream_and_the_pages_answer_as_docum
   ASSERT_EQ(materials.size(), 1u) << r.get("/api/materials");
   for (const char* field : {"site", "agent", "material", "status", "quantity", "unit", "time", "rate",
                             "projected_stockout", "reorder_point", "safety_stock", "lead_time_ms", "lines",
-                            "starved_lines"})
+                            "starved_lines", "incoming", "next_receipt", "late_receipts", "covered_until", "reason"})
     EXPECT_FALSE(json_member(materials[0], field).empty()) << field << " missing in " << materials[0];
   EXPECT_EQ(json_member(materials[0], "reorder_point"), "5000");
   EXPECT_EQ(json_member(materials[0], "safety_stock"), "500");
