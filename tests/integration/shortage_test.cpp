@@ -25,15 +25,7 @@ using namespace std::chrono_literals;
 // What the detector decides on these rows, computed in process: the replay
 // through the agent must raise exactly these alerts at exactly these times.
 std::vector<edge::shortage_alert> expected_alerts(const std::string& csv) {
-  config::material_config resin;
-  resin.id = "resin";
-  resin.unit = "kg";
-  resin.safety_stock = 500.0;
-  resin.reorder_point = 5000.0;
-  resin.lead_time = std::chrono::hours(24);
-  config::shortage_section section;
-  section.margin = std::chrono::hours(8);
-  edge::shortage_detector detector({resin}, section);
+  edge::shortage_detector detector = scenario_detector();
   sources::stock_csv_columns columns;
   columns.timestamp = "time";
   columns.unit = "unit";

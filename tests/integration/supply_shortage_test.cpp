@@ -49,15 +49,7 @@ std::string receipts_section(const std::string& directory) {
 
 // What the detector decides on the same rows in process: the replay must raise exactly these.
 std::vector<edge::shortage_alert> expected_alerts(const std::string& stock_csv, const std::string& orders_csv) {
-  config::material_config resin;
-  resin.id = "resin";
-  resin.unit = "kg";
-  resin.safety_stock = 500.0;
-  resin.reorder_point = 5000.0;
-  resin.lead_time = std::chrono::hours(24);
-  config::shortage_section section;
-  section.margin = std::chrono::hours(8);
-  edge::shortage_detector detector({resin}, section);
+  edge::shortage_detector detector = scenario_detector();
   std::vector<edge::shortage_alert> alerts;
   sources::supply_snapshot snapshot;
   snapshot.kind = sources::supply_snapshot::kind_t::receipts;

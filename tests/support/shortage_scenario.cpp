@@ -36,6 +36,18 @@ const std::string material_section =
     "[[material]]\nid = \"resin\"\nunit = \"kg\"\nsafety_stock = 500.0\nreorder_point = 5000.0\n"
     "lead_time = \"24h\"\n\n[shortage]\nmargin = \"8h\"\n";
 
+edge::shortage_detector scenario_detector() {
+  config::material_config resin;
+  resin.id = "resin";
+  resin.unit = "kg";
+  resin.safety_stock = 500.0;
+  resin.reorder_point = 5000.0;
+  resin.lead_time = std::chrono::hours(24);
+  config::shortage_section section;
+  section.margin = std::chrono::hours(8);
+  return edge::shortage_detector({resin}, section);
+}
+
 std::string csv_section(const std::string& directory) {
   return "[[source.csv]]\nname = \"wms\"\ndirectory = \"" + directory +
          "\"\ntimestamp_column = \"time\"\nunit_column = \"unit\"\ninterval = \"100ms\"\nsettle_time = \"0s\"\n";

@@ -4,6 +4,7 @@
 /// plant holding plenty, and the agent config that reads them.
 #include <string>
 
+#include "agent/edge/shortage_detector.hpp"
 #include "common/core/clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -19,6 +20,8 @@ std::string consuming_history(int last_hour = 130);
 std::string surplus_history();
 /// [[material]] resin (reorder point 5 t, lead time 24 h) and [shortage].
 extern const std::string material_section;
+/// The detector material_section configures, for computing in process what the agent must decide.
+edge::shortage_detector scenario_detector();
 /// A [[source.csv]] named "wms" reading `directory`.
 std::string csv_section(const std::string& directory);
 /// Writes `text` as `directory/name` atomically (a temp file in `dir`, then rename).
