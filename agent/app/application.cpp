@@ -117,6 +117,10 @@ void application::start_shortage_detection() {
   pipeline_->set_supply_observer(nullptr);
   if (!config_.shortage.enabled || config_.materials.empty()) return;
   detector_ = std::make_unique<edge::shortage_detector>(config_.materials, config_.shortage);
+  {
+    std::vector<edge::shortage_alert> none_yet;  // no readings yet: nothing to decide
+    for (const auto& [key, snapshot] : supply_snapshots_) detector_->observe_supply(snapshot, key.first, none_yet);
+  }
   // The detector sees every sample in sample time, before it is batched, so an
   // alert is sealed next to the data that caused it.
   pipeline_->set_observer([this, alerts = std::vector<edge::shortage_alert>()](const sample& s,
@@ -130,6 +134,7 @@ void application::start_shortage_detection() {
     const bool receipts = snapshot.kind == sources::supply_snapshot::kind_t::receipts;
     log_.info(source + ": " + std::to_string(snapshot.rows.size()) + (receipts ? " open receipts" : " planned demand rows") +
               " from " + snapshot.file + " replace the previous ones");
+    supply_snapshots_[{source, static_cast<int>(snapshot.kind)}] = snapshot;
     detector_->observe_supply(snapshot, source, alerts);
     if (!alerts.empty()) publish_alerts(alerts);
   });

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "agent/config/agent_config.hpp"
 #include "agent/encoding/status_encoding.hpp"
 #include "agent/encoding/topics.hpp"
+#include "agent/sources/supply_snapshot.hpp"
 #include "common/config/reload.hpp"
 #include "common/config/schema.hpp"
 #include "common/core/clock.hpp"
@@ -121,6 +123,9 @@ class application {
   std::unique_ptr<telemetry_pipeline> pipeline_;
   std::vector<std::unique_ptr<sources::polled_source>> sources_;
   std::unique_ptr<edge::shortage_detector> detector_;
+  /// The newest receipts and demand snapshot of each source, so a detector rebuilt by a
+  /// reload starts from the orders and plans it had (sources hand them on only when new).
+  std::map<std::pair<std::string, int>, sources::supply_snapshot> supply_snapshots_;
   std::unique_ptr<health_endpoint> health_;  ///< null unless health.listen is set
   bool shutting_down_ = false;
   bool status_due_ = false;  ///< a status goes out shortly (after alerts)

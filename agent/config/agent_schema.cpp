@@ -239,8 +239,8 @@ section_spec shortage_spec() {
           .describe("Surplus when stock > reorder_point * (1 + surplus_margin).")
           .stored(store<&shortage_section::surplus_margin>),
       make_key("late_grace", vt::duration).def(quoted("4h")).range("0s", "30d")
-          .describe("An open receipt past its due time with no delivery seen is late: it raises low at once and "
-                    "still counts in the projection for this long, then no more.")
+          .describe("An open receipt past its due time with no delivery seen is late: it raises low at once when "
+                    "the stock needs it, and still counts in the projection for this long, then no more.")
           .stored(store<&shortage_section::late_grace>),
   };
   return s;

@@ -16,20 +16,53 @@ struct arrival {
   double quantity = 0.0;
 };
 
-// The consumption rate at `t`: the plan's where plan windows cover t (their rates
-// add up), unless the observed rate is higher: plans can be optimistic, stock cannot.
-double rate_at(epoch_ms t, double observed, const std::vector<planned_demand>* demand, bool& planned) {
-  planned = false;
-  if (demand == nullptr) return observed;
-  double plan = 0.0;
-  for (const auto& d : *demand) {
-    if (t >= d.from && t < d.to && d.to > d.from) {
-      plan += d.quantity / (static_cast<double>(d.to - d.from) / ms_per_hour);
-      planned = true;
+// The planned rate over time, swept forward once: windows [from, to) add their rate
+// while they cover the time (they add up). Sorted once per projection, so a long plan
+// costs n log n, not n per step.
+class plan_sweep {
+ public:
+  explicit plan_sweep(const std::vector<planned_demand>* demand) {
+    if (demand == nullptr) return;
+    for (const auto& d : *demand) {
+      if (!(d.to > d.from) || !(d.quantity > 0.0) || !std::isfinite(d.quantity)) continue;
+      const double rate = d.quantity / (static_cast<double>(d.to - d.from) / ms_per_hour);
+      events_.push_back({d.from, rate, 1});
+      events_.push_back({d.to, -rate, -1});
     }
+    std::sort(events_.begin(), events_.end(), [](const event& a, const event& b) { return a.at < b.at; });
   }
-  return planned ? std::max(plan, observed) : observed;
-}
+  /// Applies every window edge at or before `t`.
+  void advance_to(epoch_ms t) {
+    while (next_ < events_.size() && events_[next_].at <= t) {
+      sum_ += events_[next_].rate;
+      active_ += events_[next_].count;
+      ++next_;
+    }
+    if (active_ == 0) sum_ = 0.0;  // no drift from adding and taking away
+  }
+  bool planned() const { return active_ > 0; }
+  double plan_rate() const { return sum_; }
+  /// The rate to project with: the plan's where one covers the time, unless the observed
+  /// rate is higher (plans can be optimistic, stock cannot).
+  double rate(double observed) const { return planned() ? std::max(sum_, observed) : observed; }
+  /// The next edge after `t`, or `limit`.
+  epoch_ms next_edge_after(epoch_ms t, epoch_ms limit) const {
+    for (std::size_t i = next_; i < events_.size(); ++i)
+      if (events_[i].at > t) return std::min(events_[i].at, limit);
+    return limit;
+  }
+
+ private:
+  struct event {
+    epoch_ms at;
+    double rate;
+    int count;
+  };
+  std::vector<event> events_;
+  std::size_t next_ = 0;
+  double sum_ = 0.0;
+  int active_ = 0;
+};
 
 // When, after `t`, stock `s` falling at `rate` per hour reaches `floor`, if before `until`.
 std::optional<epoch_ms> crossing(epoch_ms t, double s, double rate, double floor, epoch_ms until) {
@@ -83,25 +116,15 @@ supply_projection project_supply(const supply_input& in) {
   }
   std::sort(arrivals.begin(), arrivals.end(), [](const arrival& a, const arrival& b) { return a.at < b.at; });
 
-  bool planned_now = false;
-  const double plan_now = rate_at(in.now, 0.0, in.demand, planned_now);
-  p.demand_above_plan = planned_now && in.rate > 1.1 * plan_now;
-
-  // Times where the rate may change: plan window edges ahead.
-  std::vector<epoch_ms> edges;
-  if (in.demand != nullptr) {
-    for (const auto& d : *in.demand) {
-      if (d.from > in.now && d.from < horizon_end) edges.push_back(d.from);
-      if (d.to > in.now && d.to < horizon_end) edges.push_back(d.to);
-    }
-  }
-  std::sort(edges.begin(), edges.end());
+  plan_sweep plan(in.demand);
+  plan.advance_to(in.now);
+  p.demand_above_plan = plan.planned() && in.rate > 1.1 * plan.plan_rate();
 
   // Walk the future piece by piece: constant rate between edges, receipts at their times.
   // Late receipts in their grace arrive "now", before anything else.
   epoch_ms t = in.now;
   double stock = in.level;
-  std::size_t next_arrival = 0, next_edge = 0;
+  std::size_t next_arrival = 0;
   while (next_arrival < arrivals.size() && arrivals[next_arrival].at <= t) {
     stock += arrivals[next_arrival++].quantity;
     ++p.counted_receipts;
@@ -110,11 +133,9 @@ supply_projection project_supply(const supply_input& in) {
   if (below_safety) p.covered_until = in.now;
   while (t < horizon_end) {
     const epoch_ms arrival_at = next_arrival < arrivals.size() ? arrivals[next_arrival].at : horizon_end;
-    const epoch_ms edge_at = next_edge < edges.size() ? edges[next_edge] : horizon_end;
-    const epoch_ms until = std::min({arrival_at, edge_at, horizon_end});
-    bool planned = false;
-    const double rate = rate_at(t, in.rate, in.demand, planned);
-    if (planned && rate > 0.0) p.plan_used = true;
+    const epoch_ms until = std::min(arrival_at, plan.next_edge_after(t, horizon_end));
+    const double rate = plan.rate(in.rate);
+    if (plan.planned() && rate > 0.0) p.plan_used = true;
     if (!p.covered_until) {
       if (const auto at = crossing(t, stock, rate, in.safety_stock, until)) {
         p.covered_until = *at;
@@ -127,7 +148,7 @@ supply_projection project_supply(const supply_input& in) {
     }
     stock -= rate * static_cast<double>(until - t) / ms_per_hour;
     t = until;
-    while (next_edge < edges.size() && edges[next_edge] <= t) ++next_edge;
+    plan.advance_to(t);
     while (next_arrival < arrivals.size() && arrivals[next_arrival].at <= t) {
       // Only a receipt due before the stock reaches the safety stock counts: one after
       // it does not keep the plant out of its safety stock.

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "common/core/text.hpp"
+
 namespace plant::wire {
 
 const json_value* json_value::find(const std::string& name) const {
@@ -201,6 +203,9 @@ class parser {
       if (at_end()) fail("a string is not closed");
       const char c = text_[pos_];
       if (c == '"') {
+        // A body's strings go into a database and onto pages: refuse what neither can hold.
+        if (out.find('\0') != std::string::npos) fail("a string must not hold NUL (\\u0000)");
+        if (!valid_utf8(out)) fail("a string must be valid UTF-8");
         ++pos_;
         return out;
       }

@@ -459,8 +459,12 @@ function onLine(l) {
   row.querySelector('.good-rate').textContent = number(l.good_rate, 1) + '/min';
 }
 
+let events = null;
+
 function connectEvents() {
-  const events = new EventSource('/api/events');
+  if (events) events.close();
+  events = new EventSource('/api/events');
+  state.lastEvent = Date.now();
   const seen = () => { state.lastEvent = Date.now(); if (!state.live) setLive(true); };
   const on = (name, handle) => events.addEventListener(name, (e) => {
     seen();
@@ -476,7 +480,12 @@ function connectEvents() {
   on('material', () => { if (state.view !== 'plants') scheduleReload(); });
   on('alert', () => { if (state.view !== 'plants') scheduleReload(); });
   on('action', () => { if (state.view === 'shortages') scheduleReload(); });
-  events.onerror = () => setLive(false);
+  events.onerror = () => {
+    setLive(false);
+    // The browser retries a dropped stream by itself, but not one refused (a 503 at the
+    // register's stream bound, or while it stops): then try again in a while.
+    if (events.readyState === EventSource.CLOSED) setTimeout(connectEvents, 5000);
+  };
 }
 
 // Countdowns and "ago" texts move every second; a stream silent for three pings is a lost one.
@@ -487,7 +496,11 @@ function tick() {
     el.textContent = left > 0 ? 'in ' + duration(left) : 'overdue by ' + duration(-left);
   }
   for (const el of document.querySelectorAll('[data-since]')) el.textContent = ago(el.dataset.since || null);
-  if (state.live && now - state.lastEvent > 45000) setLive(false, 'no news from the register for 45 s');
+  if (now - state.lastEvent > 45000) {
+    // Three pings missed: the link is dead without saying so. Open a new stream.
+    setLive(false, 'no news from the register for 45 s, reconnecting…');
+    connectEvents();
+  }
 }
 setInterval(tick, 1000);
 

@@ -117,13 +117,16 @@ std::string unstorable(const v1::Envelope& e) {
   }
   if (e.has_alert()) {
     const auto& m = e.alert().material();
-    if (!storable_time(m.at()) || !storable_time(m.projected_stockout())) return "an alert's time is outside the years 1..9999";
+    if (!storable_time(m.at()) || !storable_time(m.projected_stockout()) || !storable_time(m.next_receipt()) ||
+        !storable_time(m.covered_until()))
+      return "an alert's time is outside the years 1..9999";
   }
   if (e.has_status()) {
     const auto& s = e.status();
     if (!storable_time(s.time()) || !storable_time(s.started_at())) return "a status time is outside the years 1..9999";
     for (const auto& m : s.materials())
-      if (!storable_time(m.at()) || !storable_time(m.projected_stockout()))
+      if (!storable_time(m.at()) || !storable_time(m.projected_stockout()) || !storable_time(m.next_receipt()) ||
+          !storable_time(m.covered_until()))
         return "a material's time is outside the years 1..9999";
   }
   return "";

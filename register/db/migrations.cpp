@@ -212,7 +212,8 @@ CREATE TABLE shortage_actions (
   note text NOT NULL,
   status text NOT NULL,
   at timestamptz NOT NULL,
-  until timestamptz
+  until timestamptz,
+  decided_at timestamptz
 );
 CREATE INDEX shortage_actions_key ON shortage_actions (site, material, id);
 CREATE INDEX alerts_material_time ON alerts (site, material, decided_at);

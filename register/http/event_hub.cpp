@@ -127,6 +127,9 @@ void event_hub::connection_lost(const std::string& why) {
   ++stats_.database_errors;
   log_.limited(log::level::warn, "listen", "live updates paused: " + why);
   boost::system::error_code ignored;
+  // A refresh already scheduled must not run on the connection that is gone.
+  refresh_timer_.cancel();
+  refresh_pending_ = false;
   if (socket_) socket_->close(ignored);
   socket_.reset();
   conn_.reset();
@@ -179,6 +182,7 @@ void event_hub::schedule_refresh() {
 }
 
 void event_hub::refresh(bool send) {
+  if (!conn_) return;
   snapshot now;
   try {
     now = read_snapshot();
@@ -199,10 +203,11 @@ void event_hub::refresh(bool send) {
 
 event_hub::snapshot event_hub::read_snapshot() {
   snapshot out;
+  if (!conn_) return out;
   const std::string limit = " LIMIT " + std::to_string(options_.max_rows);
   db::result agents = conn_->exec("SELECT site, agent, state, reason, version, backlog_messages, dropped, corrupted, " +
                                   as_ms("last_seen") + ", " + as_ms("status_time") +
-                                  ", backlog_oldest_age_ms FROM agents" + limit);
+                                  ", backlog_oldest_age_ms FROM agents ORDER BY site, agent" + limit);
   for (int i = 0; i < agents.rows(); ++i) {
     wire::json_writer w;
     w.begin_object().field("site", agents.text(i, 0)).field("agent", agents.text(i, 1))
@@ -216,7 +221,7 @@ event_hub::snapshot event_hub::read_snapshot() {
     out[snapshot_key("agent", agents.text(i, 0), agents.text(i, 1), "")] = {change, w.take()};
   }
   db::result stock = conn_->exec("SELECT site, agent, material, quantity, unit, quality, " + as_ms("source_time") +
-                                 " FROM latest_stock" + limit);
+                                 " FROM latest_stock ORDER BY site, agent, material" + limit);
   for (int i = 0; i < stock.rows(); ++i) {
     wire::json_writer w;
     w.begin_object().field("site", stock.text(i, 0)).field("agent", stock.text(i, 1))
@@ -227,7 +232,7 @@ event_hub::snapshot event_hub::read_snapshot() {
     out[snapshot_key("stock", stock.text(i, 0), stock.text(i, 1), stock.text(i, 2))] = {change, w.take()};
   }
   db::result lines = conn_->exec("SELECT site, agent, line, state, good_count, reject_count, good_rate, quality, " +
-                                 as_ms("source_time") + " FROM latest_lines" + limit);
+                                 as_ms("source_time") + " FROM latest_lines ORDER BY site, agent, line" + limit);
   for (int i = 0; i < lines.rows(); ++i) {
     wire::json_writer w;
     w.begin_object().field("site", lines.text(i, 0)).field("agent", lines.text(i, 1)).field("line", lines.text(i, 2))
@@ -240,7 +245,9 @@ event_hub::snapshot event_hub::read_snapshot() {
   }
   db::result materials = conn_->exec("SELECT site, agent, material, status, quantity, unit, rate, " +
                                      as_ms("projected_stockout") + ", " + as_ms("decided_at") +
-                                     " FROM material_status" + limit);
+                                     ", incoming, " + as_ms("next_receipt") + ", late_receipts, late_quantity, " +
+                                     as_ms("covered_until") + ", reason FROM material_status "
+                                     "ORDER BY site, agent, material" + limit);
   for (int i = 0; i < materials.rows(); ++i) {
     wire::json_writer w;
     w.begin_object().field("site", materials.text(i, 0)).field("agent", materials.text(i, 1))
@@ -250,9 +257,20 @@ event_hub::snapshot event_hub::read_snapshot() {
     w.key("projected_stockout");
     if (materials.is_null(i, 7) || materials.integer(i, 7) == 0) w.null();
     else w.value(wire::format_rfc3339_ms(materials.integer(i, 7)));
-    w.field("time", rfc3339_or_empty(materials, i, 8)).end_object();
+    w.field("time", rfc3339_or_empty(materials, i, 8));
+    // The supply side, so a changed order redraws the board's "why" and "on order".
+    w.field("incoming", materials.number(i, 9));
+    w.key("next_receipt");
+    if (materials.is_null(i, 10)) w.null(); else w.value(wire::format_rfc3339_ms(materials.integer(i, 10)));
+    w.key("late_receipts").begin_object().field("count", materials.integer(i, 11))
+        .field("quantity", materials.number(i, 12)).end_object();
+    w.key("covered_until");
+    if (materials.is_null(i, 13)) w.null(); else w.value(wire::format_rfc3339_ms(materials.integer(i, 13)));
+    w.key("reason");
+    if (materials.text(i, 14).empty()) w.null(); else w.value(materials.text(i, 14));
+    w.end_object();
     std::string change;
-    for (int c : {3, 4, 6, 7}) change.append(materials.text(i, c)).push_back(separator);
+    for (int c : {3, 4, 6, 7, 9, 10, 11, 13, 14}) change.append(materials.text(i, c)).push_back(separator);
     out[snapshot_key("material", materials.text(i, 0), materials.text(i, 1), materials.text(i, 2))] = {change,
                                                                                                       w.take()};
   }

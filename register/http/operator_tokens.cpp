@@ -62,21 +62,22 @@ tokens_parse_result parse_operator_tokens(std::string_view text, const std::stri
     const std::string name(trim(line.substr(0, colon)));
     const std::string token(trim(line.substr(colon + 1)));
     if (!valid_name(name)) {
-      result.errors.push_back(where + "operator name '" + name.substr(0, 64) +
-                              "' must be 1-64 letters, digits, '-', '_' or '.'");
+      // Neither the name nor the token is echoed: a line written the wrong way round
+      // ("token:name") would put the token in the log.
+      result.errors.push_back(where + "the operator name (before ':') must be 1-64 letters, digits, '-', '_' or '.'");
       continue;
     }
     if (token.size() < min_token_length || !valid_token(token)) {
-      result.errors.push_back(where + "the token of '" + name + "' must be at least " +
-                              std::to_string(min_token_length) + " printable characters without spaces");
+      result.errors.push_back(where + "the token (after ':') must be at least " + std::to_string(min_token_length) +
+                              " printable characters without spaces");
       continue;
     }
     if (!names.insert(name).second) {
-      result.errors.push_back(where + "operator '" + name + "' is listed twice");
+      result.errors.push_back(where + "this operator name is listed on an earlier line too");
       continue;
     }
     if (!tokens.insert(token).second) {
-      result.errors.push_back(where + "the token of '" + name + "' is also another operator's");
+      result.errors.push_back(where + "this token is also another operator's");
       continue;
     }
     result.operators.push_back({name, token});

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/core/seq_ranges.hpp"
+#include "common/core/text.hpp"
 #include "common/core/units.hpp"
 #include "common/http/query_string.hpp"
 #include "common/wire/json_writer.hpp"
@@ -103,6 +104,9 @@ bool register_api::knows_material(const std::string& site, const std::string& ma
 }
 
 http::answer register_api::answer_once(const http::request& request, const std::string& path) {
+  // Names go to PostgreSQL as text: bytes it cannot store are the client's mistake (400), not a 503.
+  if (!valid_utf8(path) || path.find('\0') != std::string::npos)
+    return json_error(400, "path: not valid UTF-8 text");
   if (shortage_api::is_action_path(path)) return shortages_->act(request, path);
   const auto known = known_params().find(path);
   if (known == known_params().end()) return json_error(404, "no such API path: " + path.substr(0, 128));
@@ -113,6 +117,9 @@ http::answer register_api::answer_once(const http::request& request, const std::
   }
   const http::parsed_target target = http::parse_target(request.target, known->second);
   if (!target.error.empty()) return json_error(400, target.error);
+  for (const auto& [name, value] : target.params)
+    if (!valid_utf8(value) || value.find('\0') != std::string::npos)
+      return json_error(400, name + ": not valid UTF-8 text");
   return route(request, path, target.params);
 }
 

@@ -60,8 +60,9 @@ std::map<site_material, action_row> load_actions(db::connection& conn) {
   db::result r = conn.exec(
       "SELECT a.site, a.material, a.action, a.operator, a.note, a.status, " + as_ms("a.at") + ", " +
       as_ms("a.until") +
+      // Compared in the agents' sample time: the decision the operator saw, not the register's clock.
       ", EXISTS (SELECT 1 FROM alerts x WHERE x.site = a.site AND x.material = a.material AND x.status = 'ok' "
-      "AND x.decided_at > a.at) "
+      "AND x.decided_at > coalesce(a.decided_at, a.at)) "
       "FROM (SELECT DISTINCT ON (site, material) * FROM shortage_actions ORDER BY site, material, id DESC) a");
   for (int i = 0; i < r.rows(); ++i) {
     action_row row;
@@ -244,21 +245,25 @@ http::answer shortage_api::act(const http::request& request, const std::string& 
   }
 
   db::connection& conn = connection_.get();
-  db::result current = conn.exec(
-      "SELECT status FROM material_status WHERE site = $1 AND material = $2", {target.site, target.material});
+  db::result current = conn.exec("SELECT status, " + as_ms("decided_at") +
+                                     " FROM material_status WHERE site = $1 AND material = $2",
+                                 {target.site, target.material});
   if (current.rows() == 0)
     return json_error(404, "no material '" + target.material.substr(0, 64) + "' at site '" +
                                target.site.substr(0, 64) + "'");
   std::string worst = "ok";
-  for (int i = 0; i < current.rows(); ++i)
+  std::int64_t decided_at = 0;
+  for (int i = 0; i < current.rows(); ++i) {
     if (severity(current.text(i, 0)) > severity(worst)) worst = current.text(i, 0);
+    decided_at = std::max(decided_at, current.integer(i, 1));
+  }
   if (severity(worst) <= 0)
     return json_error(409, target.material + " at " + target.site + " is not short (" + worst + ")");
 
   const epoch_ms now = now_();
   shortage_action action{target.action, by, note, worst, now, target.action == "snooze" ? now + snooze_ms : 0};
   db::params values{target.site, target.material, target.action, by, note, worst, std::to_string(now),
-                    std::nullopt};
+                    std::nullopt, std::to_string(decided_at)};
   if (target.action == "snooze") values[7] = std::to_string(action.until);
   wire::json_writer w;
   w.begin_object().field("site", target.site).field("material", target.material).key("action");
@@ -267,9 +272,10 @@ http::answer shortage_api::act(const http::request& request, const std::string& 
   const std::string body = w.take();
   // One statement, so the row and the boards' notification commit together.
   conn.exec(
-      "WITH a AS (INSERT INTO shortage_actions (site, material, action, operator, note, status, at, until) "
-      "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0), to_timestamp($8::bigint / 1000.0)) "
-      "RETURNING id) SELECT pg_notify('plant_register_action', $9) FROM a",
+      "WITH a AS (INSERT INTO shortage_actions (site, material, action, operator, note, status, at, until, "
+      "decided_at) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0), "
+      "to_timestamp($8::bigint / 1000.0), to_timestamp($9::bigint / 1000.0)) "
+      "RETURNING id) SELECT pg_notify('plant_register_action', $10) FROM a",
       [&] {
         values.push_back(body);
         return values;

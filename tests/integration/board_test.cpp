@@ -166,6 +166,8 @@ TEST(board_api, acknowledgements_and_snoozes_need_a_token_hold_until_escalation_
       {snooze, "{\"duration\":\"30d\"}", alice_token, 400, "from 1m to 7d"},
       {"/api/shortages/north/steel/ack", "{}", alice_token, 404, "no material 'steel' at site 'north'"},
       {"/api/shortages/south/resin/ack", "{}", alice_token, 409, "not short"},
+      {ack, "{\"note\":\"\xFF\"}", alice_token, 400, "must be valid UTF-8"},
+      {"/api/shortages/north%FF/resin/ack", "{}", alice_token, 400, "path: not valid UTF-8"},
   };
   for (const auto& [path, body, token, status, message] : refused) {
     const auto [got, text] = status_and_body(b.post(path, body, token));
@@ -275,7 +277,8 @@ TEST(board_api, history_endpoints_the_event_stream_and_the_pages_answer_as_docum
   for (const auto& [path, parameter] : std::vector<std::pair<std::string, std::string>>{
            {"/api/stock?step=often", "step"}, {"/api/stock?step=10ms", "step"},
            {"/api/alerts?from=today", "from"}, {"/api/line_states?material=x", "material"},
-           {"/api/materials?limit=5", "limit"}, {"/api/whoami?x=1", "x"}}) {
+           {"/api/materials?limit=5", "limit"}, {"/api/whoami?x=1", "x"}, {"/api/stock?site=%FF", "site"},
+           {"/api/alerts?material=a%00b", "material"}}) {
     auto reply = http_get(r.port, path, 10s);
     ASSERT_TRUE(reply.has_value()) << path;
     EXPECT_EQ(reply->status, 400) << path << ": " << reply->body;

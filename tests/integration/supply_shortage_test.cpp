@@ -4,6 +4,7 @@
 // same material with the order moved past the stockout raises low a lead time
 // ahead, saying why.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cmath>
@@ -170,6 +171,36 @@ TEST(supply_shortage, the_same_material_with_its_order_moved_past_the_stockout_r
   board.process().wait(10s);
   EXPECT_NE(board.output().find("SUPPLY"), std::string::npos) << board.output();
   EXPECT_NE(board.output().find(reason), std::string::npos) << board.output();
+}
+
+TEST(supply_shortage, a_reload_that_rebuilds_the_detector_keeps_the_open_orders) {
+  plant_with_orders plant;
+  ASSERT_TRUE(plant.run(orders(80), history(80, 60), 60));
+  // A changed material rebuilds the detector (its estimates start over); the orders
+  // it was given must not vanish with it, the export may come only tomorrow.
+  std::string config = read_file(plant.agent->config_path());
+  const auto at = config.find("safety_stock = 500.0");
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, 20, "safety_stock = 400.0");
+  write_file(plant.agent->config_path(), config);
+  ASSERT_TRUE(plant.agent->process().signal(SIGHUP));
+  ASSERT_TRUE(plant.agent->wait_for_log("material[0].safety_stock", 10s));
+  // The next export of stock (hours 61..62): decided with the order still known.
+  std::string more = "material,quantity,unit,time\n";
+  for (int h = 61; h <= 62; ++h)
+    more += "resin," + std::to_string(10000.0 - 100.0 * h) + ",kg," + std::to_string((history_start + h * hour) / 1000) + "\n";
+  drop_file(plant.dir, plant.stock_drop, "stock-2.csv", more);
+  std::string status;
+  PLANT_ASSERT_EVENTUALLY(
+      [&] {
+        for (const auto& line : plant.watch->of_kind("status"))
+          if (line.find("\"at\":\"" + wire::format_rfc3339_ms(history_start + 62 * hour) + "\"") != std::string::npos)
+            status = line;
+        return !status.empty();
+      }(),
+      20s)
+      << plant.agent->log();
+  EXPECT_NE(status.find("\"incoming\":8000"), std::string::npos) << status;
 }
 
 }  // namespace

@@ -20,11 +20,19 @@ TEST(operator_tokens, reads_name_token_lines_and_locates_every_mistake) {
   ASSERT_EQ(r.errors.size(), 5u);
   EXPECT_EQ(r.errors[0], "/etc/plant-register/tokens:5: expected \"name:token\"");
   EXPECT_EQ(r.errors[1],
-            "/etc/plant-register/tokens:6: the token of 'carol' must be at least 16 printable characters without spaces");
-  EXPECT_EQ(r.errors[2], "/etc/plant-register/tokens:7: operator 'alice' is listed twice");
-  EXPECT_EQ(r.errors[3], "/etc/plant-register/tokens:8: the token of 'dave' is also another operator's");
-  EXPECT_NE(r.errors[4].find("tokens:9: operator name 'bad name'"), std::string::npos);
-  for (const auto& e : r.errors) EXPECT_EQ(e.find("0123456789abcdef"), std::string::npos) << "a token in: " << e;
+            "/etc/plant-register/tokens:6: the token (after ':') must be at least 16 printable characters without spaces");
+  EXPECT_EQ(r.errors[2], "/etc/plant-register/tokens:7: this operator name is listed on an earlier line too");
+  EXPECT_EQ(r.errors[3], "/etc/plant-register/tokens:8: this token is also another operator's");
+  EXPECT_EQ(r.errors[4], "/etc/plant-register/tokens:9: the operator name (before ':') must be 1-64 letters, digits, "
+                         "'-', '_' or '.'");
+  for (const auto& e : r.errors) {
+    EXPECT_EQ(e.find("0123456789abcdef"), std::string::npos) << "a token in: " << e;
+    EXPECT_EQ(e.find("bad name"), std::string::npos) << "a name (maybe a token written first) in: " << e;
+  }
+  // Written the wrong way round, the token is not echoed either.
+  const auto reversed = parse_operator_tokens("0123456789abcdef0123:carol\n", "t");
+  ASSERT_EQ(reversed.errors.size(), 1u);
+  EXPECT_EQ(reversed.errors[0].find("0123456789abcdef0123"), std::string::npos) << reversed.errors[0];
 }
 
 TEST(operator_tokens, a_bearer_token_names_its_operator_and_nothing_else_does) {

@@ -805,6 +805,36 @@ TEST_F(csv_source_test, a_receipts_file_is_one_snapshot_with_its_bad_rows_locate
   EXPECT_TRUE(again->poll(t0 + 20000).supplies.empty()) << "handed on once";
 }
 
+TEST_F(csv_source_test, a_big_snapshot_survives_a_restart_and_a_file_of_only_bad_rows_replaces_nothing) {
+  cfg_.kind = csv_kind::receipts;
+  std::string text = "material,quantity,due\n";
+  for (int i = 0; i < 3000; ++i) text += "material-" + std::to_string(i) + ",1" + std::to_string(i) + ",1795400000\n";
+  write("orders.csv", text, t0 - 5000);
+  {
+    auto source = make();
+    source->poll(t0);
+    const auto snapshots = supplies_of(*source, t0 + 2000);
+    ASSERT_EQ(snapshots.size(), 1u);
+    ASSERT_EQ(snapshots[0].rows.size(), 3000u);
+    ASSERT_GT(fs::file_size(source->snapshot_file()), 64u << 10) << "bigger than a password file may be";
+    // The next export has a new date format the parser refuses: every row bad.
+    write("orders-2.csv", "material,quantity,due\nresin,5,2026/11/23\nfilm,6,2026/11/24\n", t0 + 3000);
+    source->poll(t0 + 4000);
+    std::vector<std::string> rejects;
+    EXPECT_TRUE(supplies_of(*source, t0 + 6000, &rejects).empty()) << "not an empty snapshot";
+    EXPECT_NE(std::find(rejects.begin(), rejects.end(),
+                        "orders-2.csv: no usable row; the snapshot is not used (the previous one stays)"),
+              rejects.end())
+        << ::testing::PrintToString(rejects);
+  }
+  auto again = make();
+  const poll_result first = again->poll(t0 + 10000);
+  EXPECT_TRUE(first.rejects.empty()) << ::testing::PrintToString(first.rejects);
+  ASSERT_EQ(first.supplies.size(), 1u);
+  EXPECT_EQ(first.supplies[0].rows.size(), 3000u);
+  EXPECT_EQ(first.supplies[0].rows[2999].material, "material-2999");
+}
+
 TEST_F(csv_source_test, a_demand_file_needs_to_after_from_and_a_missing_column_refuses_the_file) {
   cfg_.kind = csv_kind::demand;
   write("plan.csv",

@@ -39,6 +39,12 @@ TEST(json_reader, names_the_byte_and_the_problem) {
   EXPECT_EQ(parse_json(R"("\udc00")").error, "at byte 7: a low surrogate without a high one");
 }
 
+TEST(json_reader, strings_must_be_utf8_text_a_database_and_a_page_can_hold) {
+  EXPECT_EQ(parse_json("\"a\xFF" "b\"").error, "at byte 4: a string must be valid UTF-8");
+  EXPECT_EQ(parse_json(R"("a\u0000b")").error, "at byte 9: a string must not hold NUL (\\u0000)");
+  EXPECT_TRUE(parse_json("\"Stra\xC3\x9F" "e\"").ok());
+}
+
 TEST(json_reader, rejects_what_json_does_not_allow) {
   for (const char* text : {"01", "1.", ".5", "+1", "1e", "-", "tru", "nul", "[1 2]", "{'a':1}", "[1,]", "NaN",
                            "Infinity", "1e999", "{\"a\":1"}) {

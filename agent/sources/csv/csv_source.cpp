@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <system_error>
 
 #include "agent/sources/csv/csv_seen_state.hpp"
@@ -154,6 +155,20 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
+// The whole of a file no larger than `max_bytes`; "" or the reason it cannot be read.
+std::string read_bounded(const fs::path& path, std::uint64_t max_bytes, std::string& text) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return "cannot read: " + ec.message();
+  if (size > max_bytes) return std::to_string(size) + " bytes is larger than a snapshot can be";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot open";
+  text.resize(static_cast<std::size_t>(size));
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (static_cast<std::uint64_t>(in.gcount()) != size) return "shorter than its size (being written?)";
+  return "";
+}
+
 // Epoch seconds with milliseconds: what parse_timestamp reads back exactly.
 std::string epoch_text(epoch_ms t) {
   char buf[32];
@@ -183,7 +198,9 @@ void csv_source::load_snapshot() {
   std::error_code ec;
   if (!fs::exists(snapshot_file_, ec)) return;
   std::string text;
-  if (const std::string problem = read_secret_file(snapshot_file_.string(), text); !problem.empty() && text.empty()) {
+  // max_supply_rows rows of at most a few hundred bytes each, with room to spare.
+  constexpr std::uint64_t max_snapshot_bytes = 256ull << 20;
+  if (const std::string problem = read_bounded(snapshot_file_, max_snapshot_bytes, text); !problem.empty()) {
     restore_problems_.push_back("snapshot file '" + snapshot_file_.string() + "': " + problem);
     return;
   }

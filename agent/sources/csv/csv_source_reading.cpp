@@ -237,6 +237,9 @@ void csv_source::end_reading(poll_result& out) {
     if (r.snapshot_too_big) {
       out.rejects.push_back(r.name + ": more than " + std::to_string(max_supply_rows) +
                             " rows; the snapshot is not used (the previous one stays)");
+    } else if (r.snapshot.rows.empty() && r.rejected_rows > 0) {
+      // Every row bad (a changed date format, say): that is not "no open orders".
+      out.rejects.push_back(r.name + ": no usable row; the snapshot is not used (the previous one stays)");
     } else {
       const std::string problem = save_snapshot(r.snapshot);
       if (!problem.empty()) out.rejects.push_back(problem + " (used now, but a restart will not have it)");
