@@ -6,14 +6,20 @@
 /// the samples are chunked.
 ///
 /// Status of a material (horizons per material; "time left" = level / rate from
-/// the stock_estimator, infinite while the rate is not known or zero):
+/// the stock_estimator, infinite while the rate is not known or zero; with open
+/// receipts or planned demand (observe_supply) it is the time the projected stock
+/// of supply_projection.hpp takes to reach zero):
 ///   out       the reported quantity is at ~0 (within twice the estimated noise);
 ///   critical  time left <= critical_horizon (default: lead_time, i.e. an order
 ///             placed now arrives too late; margin / 2 when lead_time is 0);
 ///   low       time left <= lead_time + margin (margin: per material, else
-///             shortage.margin), or level < safety_stock, or level < reorder_point
-///             (the reorder point, when set, is a floor: below it is at least low);
+///             shortage.margin), or level < safety_stock (fixed, or from
+///             service_level), or level + open orders < reorder_point (the
+///             reorder point, when set, is a floor on the inventory position), or
+///             an order the stock needs is late;
 ///   ok        otherwise.
+/// A new supply snapshot decides every material it concerns again at once, and an
+/// order that covers a shortage ends it like a delivery (no dwell).
 /// Hysteresis: a worse status is taken at once. A better one is taken only after
 /// its exit condition held for `dwell` of sample time without a break: horizons
 /// must exceed horizon_exit_factor x the entry horizon, level must exceed
