@@ -14,6 +14,28 @@ double to_hours(std::chrono::milliseconds d) { return static_cast<double>(d.coun
 
 bool stands_still(line_state state) { return state != line_state::running && state != line_state::unknown; }
 
+bool same_row(const open_receipt& a, const open_receipt& b) {
+  return a.quantity == b.quantity && a.due == b.due && a.order == b.order;
+}
+bool same_row(const planned_demand& a, const planned_demand& b) {
+  return a.quantity == b.quantity && a.from == b.from && a.to == b.to;
+}
+
+// Puts `rows` in place of `source`'s previous ones and rebuilds `merged` (every source's
+// rows together); true when that source's rows changed.
+template <typename Row>
+bool replace_rows(std::unordered_map<std::string, std::vector<Row>>& by_source, const std::string& source,
+                  std::vector<Row> rows, std::vector<Row>& merged) {
+  auto& mine = by_source[source];
+  const bool changed = mine.size() != rows.size() ||
+                       !std::equal(mine.begin(), mine.end(), rows.begin(),
+                                   [](const Row& a, const Row& b) { return same_row(a, b); });
+  mine = std::move(rows);
+  merged.clear();
+  for (const auto& [name, list] : by_source) merged.insert(merged.end(), list.begin(), list.end());
+  return changed;
+}
+
 }  // namespace
 
 shortage_detector::shortage_detector(const std::vector<config::material_config>& materials,
@@ -307,26 +329,8 @@ void shortage_detector::observe_supply(const sources::supply_snapshot& snapshot,
   ++counters_.supply_snapshots;
   for (std::size_t i = 0; i < materials_.size(); ++i) {
     material_rt& m = materials_[i];
-    bool changed = false;
-    if (receipts) {
-      auto& mine = m.receipts_by_source[source];
-      changed = mine.size() != new_receipts[i].size() ||
-                !std::equal(mine.begin(), mine.end(), new_receipts[i].begin(), [](const auto& a, const auto& b) {
-                  return a.quantity == b.quantity && a.due == b.due && a.order == b.order;
-                });
-      mine = std::move(new_receipts[i]);
-      m.receipts.clear();
-      for (const auto& [name, rows] : m.receipts_by_source) m.receipts.insert(m.receipts.end(), rows.begin(), rows.end());
-    } else {
-      auto& mine = m.demand_by_source[source];
-      changed = mine.size() != new_demand[i].size() ||
-                !std::equal(mine.begin(), mine.end(), new_demand[i].begin(), [](const auto& a, const auto& b) {
-                  return a.quantity == b.quantity && a.from == b.from && a.to == b.to;
-                });
-      mine = std::move(new_demand[i]);
-      m.demand.clear();
-      for (const auto& [name, rows] : m.demand_by_source) m.demand.insert(m.demand.end(), rows.begin(), rows.end());
-    }
+    const bool changed = receipts ? replace_rows(m.receipts_by_source, source, std::move(new_receipts[i]), m.receipts)
+                                  : replace_rows(m.demand_by_source, source, std::move(new_demand[i]), m.demand);
     // Decided again at once (in the newest reading's time): an order placed or
     // cancelled changes the picture without waiting for the next stock reading. An
     // order that covers the shortage removes its cause like a delivery does, so the
