@@ -16,6 +16,7 @@
 #include "agent/encoding/envelope.hpp"
 #include "agent/sources/polled_source.hpp"
 #include "agent/sources/source_registry.hpp"
+#include "agent/sparkplug/edge_node.hpp"
 #include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
@@ -94,9 +95,27 @@ void application::start_transport() {
   } catch (const std::exception& e) {
     throw startup_error(e.what());
   }
-  publisher_ = std::make_unique<transport::mqtt_publisher>(io_, mqtt_settings(config_, password, started_at_), events);
+  transport::message_publisher* session = nullptr;
+  if (config_.mqtt.format == config::wire_format::sparkplug) {
+    // The outbox publishes through the edge node, which speaks Sparkplug on the connection.
+    edge_node_ = std::make_unique<sparkplug::edge_node>(io_, sparkplug_settings(config_), events, [this] {
+      return encoding::encode_status(identity_of(config_), collect_stats(), encoding::agent_state::online,
+                                     encoding::status_reason::heartbeat, wall_clock_ms(), SIZE_MAX);
+    });
+    publisher_ = std::make_unique<transport::mqtt_publisher>(io_, connection_options(config_, password),
+                                                             edge_node_->wire_events());
+    edge_node_->attach(*publisher_, [this](const std::string& reason) { publisher_->restart_session(reason); });
+    session = edge_node_.get();
+    log_.info("Sparkplug B edge node " + sparkplug_settings(config_).group_id + "/" +
+              sparkplug_settings(config_).edge_node_id +
+              (config_.sparkplug.primary_host_id.empty() ? std::string(", no primary host")
+                                                         : ", primary host " + config_.sparkplug.primary_host_id));
+  } else {
+    publisher_ = std::make_unique<transport::mqtt_publisher>(io_, connection_options(config_, password), events);
+    session = publisher_.get();
+  }
   connection_fingerprint_ = connection_fingerprint(config_);
-  outbox_ = std::make_unique<transport::outbox>(io_, outbox_settings(config_), *store_, *publisher_, topics_);
+  outbox_ = std::make_unique<transport::outbox>(io_, outbox_settings(config_), *store_, *session, topics_);
   outbox_->resume_after_recovery(recovered_corrupted_, recovered_lost_from_memory_);
   pipeline_ = std::make_unique<telemetry_pipeline>(io_, *outbox_, identity_of(config_), batching_settings(config_));
   pipeline_->start();
@@ -201,7 +220,7 @@ agent_stats application::collect_stats() const {
 }
 
 void application::publish_status(encoding::status_reason reason) {
-  if (!publisher_ || !publisher_->connected()) return;
+  if (!session_open()) return;
   const auto state = shutting_down_ ? encoding::agent_state::offline : encoding::agent_state::online;
   bool trimmed = false;
   std::string payload = encoding::encode_status(identity_of(config_), collect_stats(), state, reason, wall_clock_ms(),
@@ -236,6 +255,21 @@ void application::publish_alerts(std::vector<edge::shortage_alert>& alerts) {
   alerts.clear();
   // The retained status carries every material's current picture for late subscribers.
   schedule_status_soon();
+}
+
+transport::mqtt_options application::connection_options(const config::agent_config& c, const std::string& password) {
+  transport::mqtt_options options = mqtt_settings(c, password, started_at_);
+  if (edge_node_) {
+    options.connection.will.reset();
+    options.will_for_attempt = [this] { return edge_node_->will_for_next_connect(); };
+    options.subscriptions = edge_node_->subscriptions();
+  }
+  return options;
+}
+
+bool application::session_open() const {
+  if (edge_node_) return edge_node_->connected();
+  return publisher_ && publisher_->connected();
 }
 
 void application::on_connected() {
@@ -317,7 +351,7 @@ void application::begin_shutdown() {
 }
 
 void application::wait_for_flush(loop_clock::time_point deadline) {
-  if (outbox_->live_drained() || !publisher_->connected() || steady_now() >= deadline) {
+  if (outbox_->live_drained() || !session_open() || steady_now() >= deadline) {
     finish_shutdown();
     return;
   }

@@ -35,6 +35,9 @@ class outbox;
 struct mqtt_options;
 struct outbox_options;
 }  // namespace plant::transport
+namespace plant::sparkplug {
+class edge_node;
+}
 namespace plant::edge {
 class shortage_detector;
 struct shortage_alert;
@@ -76,6 +79,10 @@ class application {
   void publish_status(encoding::status_reason reason);
   void publish_alerts(std::vector<edge::shortage_alert>& alerts);
   void on_connected();
+  /// The MQTT connection's options for `c`, with the Sparkplug Will and subscriptions in that mode.
+  transport::mqtt_options connection_options(const config::agent_config& c, const std::string& password);
+  /// True while the outbox may publish (connected; in Sparkplug mode also born).
+  bool session_open() const;
 
   // Timers.
   void schedule_heartbeat();
@@ -119,6 +126,8 @@ class application {
   std::vector<seq_range> recovered_lost_from_memory_;
   std::string store_problem_;
   std::unique_ptr<transport::mqtt_publisher> publisher_;
+  /// mqtt.format = "sparkplug": between the outbox and publisher_.
+  std::unique_ptr<sparkplug::edge_node> edge_node_;
   std::unique_ptr<transport::outbox> outbox_;
   std::unique_ptr<telemetry_pipeline> pipeline_;
   std::vector<std::unique_ptr<sources::polled_source>> sources_;

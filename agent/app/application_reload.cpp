@@ -77,7 +77,7 @@ void application::reload() {
 void application::apply_changes(config::agent_config next, const config::reload_plan& plan, bool reconnect) {
   // Everything that can throw (reading a new password) before anything changes.
   std::unique_ptr<transport::mqtt_options> connection;
-  if (reconnect) connection = std::make_unique<transport::mqtt_options>(mqtt_settings(next, read_password(next), started_at_));
+  if (reconnect) connection = std::make_unique<transport::mqtt_options>(connection_options(next, read_password(next)));
 
   const bool sources_changed = plan.touches("source.");
   const bool shortage_changed = plan.touches("shortage.") || plan.touches("material");

@@ -1,6 +1,7 @@
 #include "agent/app/derived_settings.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -73,8 +74,26 @@ transport::mqtt_options mqtt_settings(const config::agent_config& c, const std::
   options.reconnect_min_delay = c.mqtt.reconnect_min_delay;
   options.reconnect_max_delay = c.mqtt.reconnect_max_delay;
   options.window = static_cast<int>(c.mqtt.max_inflight);
+  if (c.mqtt.format == config::wire_format::sparkplug) {
+    // One outbox message becomes a DDATA per source, and births add one per source:
+    // Paho's own in-flight limit (set from this) must stay well above what that makes.
+    options.window = std::min(32767, options.window * 8 + 64);
+  }
   options.protocol = c.mqtt.protocol;
   return options;
+}
+
+sparkplug::edge_node_settings sparkplug_settings(const config::agent_config& c) {
+  sparkplug::edge_node_settings s;
+  s.group_id = c.sparkplug.group_id.empty() ? c.agent.site : c.sparkplug.group_id;
+  s.edge_node_id = c.sparkplug.edge_node_id.empty() ? c.agent.id : c.sparkplug.edge_node_id;
+  s.primary_host_id = c.sparkplug.primary_host_id;
+  s.version = PLANT_VERSION;
+  s.qos = c.mqtt.qos;
+  for (const auto& material : c.materials) s.materials.push_back(material.id);
+  s.bdseq_file = std::filesystem::path(c.agent.state_dir) / "sparkplug" / "bdseq";
+  s.max_payload_bytes = c.mqtt.max_message_bytes;
+  return s;
 }
 
 std::size_t payload_limit_for(std::uint32_t maximum_packet_size, const encoding::topic_set& topics) {

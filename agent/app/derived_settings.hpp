@@ -8,6 +8,7 @@
 #include "agent/app/telemetry_pipeline.hpp"
 #include "agent/config/agent_config.hpp"
 #include "agent/encoding/telemetry_batcher.hpp"
+#include "agent/sparkplug/edge_node.hpp"
 #include "agent/transport/mqtt_publisher.hpp"
 #include "agent/transport/outbox.hpp"
 #include "common/core/log.hpp"
@@ -27,6 +28,9 @@ std::size_t memory_bound_bytes(const config::agent_config& c);
 /// The MQTT connection: `password` read from mqtt.password_file, the Last Will made
 /// with `started_at` (when this run began).
 transport::mqtt_options mqtt_settings(const config::agent_config& c, const std::string& password, epoch_ms started_at);
+
+/// The Sparkplug edge node's identity and limits (mqtt.format = "sparkplug").
+sparkplug::edge_node_settings sparkplug_settings(const config::agent_config& c);
 
 /// The outbox's window, queue, QoS, sync and size limit.
 transport::outbox_options outbox_settings(const config::agent_config& c);

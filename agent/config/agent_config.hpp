@@ -21,6 +21,8 @@ enum class log_level { debug, info, warn, error };
 using sync_mode = spool::sync_mode;
 /// mqtt.protocol, in the order of its choices.
 enum class mqtt_protocol { automatic, v5, v3_1_1 };
+/// mqtt.format, in the order of its choices.
+enum class wire_format { plant, sparkplug };
 
 struct agent_section {
   std::string id;                       ///< agent.id, required
@@ -35,6 +37,7 @@ struct mqtt_section {
   std::string client_id;                      ///< empty: "plant-agent-<site>-<id>"
   int qos = 1;
   mqtt_protocol protocol = mqtt_protocol::automatic;
+  wire_format format = wire_format::plant;    ///< plant.v1 envelopes, or Sparkplug B 3.0 only
   std::string username;
   std::string password_file;
   std::string ca_file;
@@ -69,6 +72,13 @@ struct health_section {
   millis max_backlog_age{300000};
 };
 
+/// [sparkplug]: used when mqtt.format = "sparkplug".
+struct sparkplug_section {
+  std::string group_id;                       ///< "" = agent.site
+  std::string edge_node_id;                   ///< "" = agent.id
+  std::string primary_host_id;                ///< "" = no host gating
+};
+
 struct shortage_section {
   bool enabled = true;
   millis margin{8ll * 3600 * 1000};           ///< low: stockout within lead_time + margin
@@ -95,6 +105,7 @@ struct agent_config {
   mqtt_section mqtt;
   spool_section spool;
   health_section health;
+  sparkplug_section sparkplug;
   shortage_section shortage;
   std::vector<sources::configured_source> sources;  ///< every [[source.<kind>]] block, in file order
   std::vector<material_config> materials;

@@ -112,7 +112,7 @@ void store_sources(void* target, const key_spec&, const key_value& v) {
 }
 
 struct agent_sections {
-  section_spec agent, mqtt, spool, health, shortage, source, material, root;
+  section_spec agent, mqtt, spool, health, sparkplug, shortage, source, material, root;
   agent_sections();
 };
 
@@ -155,6 +155,10 @@ section_spec mqtt_spec() {
                .describe("MQTT version: 5 makes the broker say when it drops a message (ACL, size, quota) and "
                          "what it accepts; \"auto\" = 5, or 3.1.1 when the broker refuses 5.")
                .stored(store<&mqtt_section::protocol>).on_reload_reconnect(),
+           make_key("format", vt::choice).def(quoted("plant")).one_of({"plant", "sparkplug"})
+               .describe("What the agent publishes on this connection: \"plant\" = plant.v1 envelopes under "
+                         "topic_prefix; \"sparkplug\" = Sparkplug B 3.0 only (spBv1.0/..., see [sparkplug]).")
+               .stored(store<&mqtt_section::format>).on_reload_restart(),
            make_key("publish_interval", vt::duration).def(quoted("1s")).range("10ms", "1h")
                .describe("How long samples are batched before publishing.")
                .stored(store<&mqtt_section::publish_interval>),
@@ -219,6 +223,38 @@ section_spec health_spec() {
       make_key("max_backlog_age", vt::duration).def(quoted("5m"))
           .describe("Unhealthy when the oldest unpublished message is older than this.")
           .stored(store<&health_section::max_backlog_age>),
+  };
+  return s;
+}
+
+// [sparkplug]
+// Sparkplug ids are topic levels of their own (spBv1.0/<group>/NBIRTH/<node>).
+std::string check_sparkplug_id(std::string& text) {
+  for (unsigned char c : text) {
+    if (c == '/' || c == '+' || c == '#')
+      return quote(text) + " must not contain '/', '+' or '#' (it is a Sparkplug topic level)";
+    if (c < 0x20 || c == 0x7f) return quote(text) + " must not contain control characters";
+  }
+  return "";
+}
+
+section_spec sparkplug_spec() {
+  section_spec s;
+  s.name = "sparkplug";
+  s.help = "Sparkplug B 3.0 identity and host gating, used when mqtt.format = \"sparkplug\".";
+  s.keys = {
+      make_key("group_id", vt::string).def(quoted("")).checked(check_sparkplug_id).example_value(quoted("plant-1"))
+          .describe("Sparkplug group id; \"\" = agent.site.").stored(store<&sparkplug_section::group_id>)
+          .on_reload_restart(),
+      make_key("edge_node_id", vt::string).def(quoted("")).checked(check_sparkplug_id)
+          .example_value(quoted("gateway-1"))
+          .describe("Sparkplug edge node id, unique in the group; \"\" = agent.id.")
+          .stored(store<&sparkplug_section::edge_node_id>).on_reload_restart(),
+      make_key("primary_host_id", vt::string).def(quoted("")).checked(check_sparkplug_id)
+          .example_value(quoted("scada-host"))
+          .describe("Publish only while this host application's spBv1.0/STATE/<id> says online, holding "
+                    "data in the spool meanwhile (sent later as is_historical); \"\" = no gating.")
+          .stored(store<&sparkplug_section::primary_host_id>).on_reload_restart(),
   };
   return s;
 }
@@ -320,6 +356,7 @@ agent_sections::agent_sections()
       mqtt(mqtt_spec()),
       spool(spool_spec()),
       health(health_spec()),
+      sparkplug(sparkplug_spec()),
       shortage(shortage_spec()),
       source(source_spec()),
       material(material_spec()) {
@@ -331,6 +368,7 @@ agent_sections::agent_sections()
       make_key("mqtt", vt::table).def("{}").of(mqtt).stored(store<&agent_config::mqtt>),
       make_key("spool", vt::table).def("{}").of(spool).stored(store<&agent_config::spool>),
       make_key("health", vt::table).def("{}").of(health).stored(store<&agent_config::health>),
+      make_key("sparkplug", vt::table).def("{}").of(sparkplug).stored(store<&agent_config::sparkplug>),
       make_key("shortage", vt::table).def("{}").of(shortage).stored(store<&agent_config::shortage>),
       make_key("source", vt::table).def("{}").of(source).stored(store_sources),
       make_key("material", vt::table_array).of(material).stored(store<&agent_config::materials>),

@@ -29,6 +29,8 @@ struct publisher_events {
   /// The broker refused the message published with `tag` (MQTT 5 only: a PUBACK or PUBREC
   /// with a reason code of 0x80 or more). The connection stays up.
   std::function<void(std::uint64_t tag, const publish_refusal& refusal)> refused;
+  /// A message arrived on one of the connection's subscriptions (mqtt_options::subscriptions).
+  std::function<void(const std::string& topic, const std::string& payload)> message;
 };
 
 class message_publisher {

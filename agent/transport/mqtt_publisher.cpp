@@ -13,7 +13,7 @@ namespace plant::transport {
 // as long as the client. Every callback is posted to the loop.
 class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
  public:
-  enum class kind { connect, publish };
+  enum class kind { connect, publish, subscribe };
   paho_listener(mqtt_publisher& owner, kind k) : owner_(owner), kind_(k), alive_(owner.alive_) {}
 
   void on_success(const mqtt::token& tok) override {
@@ -25,6 +25,11 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
       broker_limits limits = limits_of(tok);
       boost::asio::post(owner_.io_, [alive, owner, context, limits] {
         if (alive.lock()) owner->on_connect_success(context, limits);
+      });
+    } else if (kind_ == kind::subscribe) {
+      const bool granted = all_granted(tok);
+      boost::asio::post(owner_.io_, [alive, owner, context, granted] {
+        if (alive.lock()) owner->on_subscribed(context, granted, granted ? "" : "the broker refused a subscription");
       });
     } else {
       boost::asio::post(owner_.io_, [alive, owner, context] {
@@ -46,6 +51,13 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
       });
       return;
     }
+    if (kind_ == kind::subscribe) {
+      boost::asio::post(owner_.io_, [alive, owner, context, code] {
+        if (alive.lock())
+          owner->on_subscribed(context, false, "subscribe failed: " + mqtt_link::describe_return_code(code));
+      });
+      return;
+    }
     // A publish that failed without a broker's reason died with its connection:
     // it is resent after the reconnect that follows.
     if (reason < 0x80) return;
@@ -55,6 +67,18 @@ class mqtt_publisher::paho_listener final : public mqtt::iaction_listener {
   }
 
  private:
+  // MQTT 3.1.1 reports a refused filter as granted QoS 0x80 inside a "successful" SUBACK.
+  static bool all_granted(const mqtt::token& tok) {
+    try {
+      const mqtt::subscribe_response response = tok.get_subscribe_response();
+      for (auto code : response.get_reason_codes())
+        if (static_cast<int>(code) >= 0x80) return false;
+    } catch (const std::exception&) {
+      // No SUBACK details: the subscriptions stand as requested.
+    }
+    return true;
+  }
+
   // Runs on Paho's thread inside the callback, where the token is complete.
   static broker_limits limits_of(const mqtt::token& tok) {
     broker_limits limits;
@@ -93,6 +117,7 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
                                                                 : mqtt_link::protocol_version::v5;
   connect_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::connect);
   publish_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::publish);
+  subscribe_listener_ = std::make_unique<paho_listener>(*this, paho_listener::kind::subscribe);
   create_client();
 }
 
@@ -105,6 +130,15 @@ void mqtt_publisher::create_client() {
   client_->set_connection_lost_handler([this, alive](const std::string& cause) {
     boost::asio::post(io_, [this, alive, cause] {
       if (alive.lock()) on_connection_lost(cause);
+    });
+  });
+  if (options_.subscriptions.empty()) return;
+  client_->set_message_callback([this, alive](mqtt::const_message_ptr message) {
+    if (!message) return;
+    std::string topic = message->get_topic();
+    std::string payload = message->get_payload_str();
+    boost::asio::post(io_, [this, alive, topic = std::move(topic), payload = std::move(payload)] {
+      if (alive.lock() && connected_ && events_.message) events_.message(topic, payload);
     });
   });
 }
@@ -138,6 +172,7 @@ void mqtt_publisher::connect_now() {
   settings.max_inflight = std::min(65535, options_.window * 2 + 8);
   settings.clean_session = true;  // in-flight messages are resent from the store, not by Paho
   settings.version = version_;
+  if (options_.will_for_attempt) settings.will = options_.will_for_attempt();
   connecting_ = true;
   std::uint32_t attempt = ++connect_attempt_;
   log_.debug("connecting to " + options_.connection.url + " (attempt " + std::to_string(attempt) + ")");
@@ -198,7 +233,52 @@ void mqtt_publisher::on_connect_success(std::uint32_t attempt, broker_limits lim
   if (limits_.receive_maximum < 65535) said += ", receive maximum " + std::to_string(limits_.receive_maximum);
   if (limits_.maximum_packet_size > 0) said += ", maximum packet size " + std::to_string(limits_.maximum_packet_size);
   log_.info("connected to " + options_.connection.url + said + ")");
+  if (options_.subscriptions.empty()) {
+    report_connected();
+    return;
+  }
+  // Whoever relies on these subscriptions (Sparkplug's NCMD and STATE) hears of the
+  // connection only once the broker has granted them.
+  subscribed_ = false;
+  try {
+    std::vector<int> qos(options_.subscriptions.size(), 1);
+    client_->subscribe(mqtt::string_collection::create(options_.subscriptions), qos,
+                       reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt)), *subscribe_listener_);
+  } catch (const mqtt::exception& e) {
+    lose_connection("subscribe failed: " + mqtt_link::describe_return_code(e.get_return_code()));
+  }
+}
+
+void mqtt_publisher::on_subscribed(std::uint32_t attempt, bool granted, const std::string& why) {
+  if (attempt != connect_attempt_ || !connected_ || subscribed_) return;
+  if (!granted) {
+    log_.limited(log::level::warn, "subscribe", why + " (" + options_.subscriptions.front() + "...); reconnecting");
+    lose_connection(why);
+    return;
+  }
+  report_connected();
+}
+
+void mqtt_publisher::report_connected() {
+  subscribed_ = true;
   if (events_.connected) events_.connected();
+}
+
+void mqtt_publisher::restart_session(const std::string& reason) {
+  if (!connected_) return;
+  try {
+    // A moment for what was just published (Sparkplug's own NDEATH) to be acknowledged.
+    client_->disconnect(200)->wait_for(std::chrono::milliseconds(500));
+  } catch (const std::exception&) {
+    // The connection is treated as gone either way.
+  }
+  // A chosen restart, not a failure: no backoff, no "cannot reach" warning.
+  lost_handled_ = true;
+  connected_ = false;
+  in_flight_.clear();
+  log_.info("starting a new session: " + reason);
+  if (events_.connection_lost) events_.connection_lost(reason);
+  connect_now();
 }
 
 void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code, int reason_code) {

@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +45,12 @@ struct mqtt_options {
   std::chrono::milliseconds reconnect_min_delay{1000};
   std::chrono::milliseconds reconnect_max_delay{60000};
   int window = 64;                 ///< the agent's in-flight window; Paho's max_inflight is set above it
+  /// Asked before every connect attempt for the Last Will to put in that CONNECT (Sparkplug's
+  /// NDEATH carries the session's bdSeq); unset = connection.will for every attempt.
+  std::function<std::optional<mqtt_link::will_message>()> will_for_attempt;
+  /// Filters subscribed (QoS 1) on every connect; `connected` is reported once the broker has
+  /// granted them, and each delivery arrives as publisher_events::message.
+  std::vector<std::string> subscriptions;
 };
 
 class mqtt_publisher final : public message_publisher {
@@ -68,6 +76,9 @@ class mqtt_publisher final : public message_publisher {
   const broker_limits& limits() const { return limits_; }
   /// New settings (a reload): the connection is closed and made again with them.
   void reconfigure(mqtt_options options);
+  /// Ends the current session with a clean DISCONNECT (the broker discards the Will) and
+  /// starts a new one at once; `reason` is reported as the connection's loss.
+  void restart_session(const std::string& reason);
 
  private:
   class paho_listener;
@@ -82,6 +93,8 @@ class mqtt_publisher final : public message_publisher {
   void abandon_client(const std::string& why);
   void lose_connection(const std::string& reason);
   void on_delivery(std::uint32_t publish_id);
+  void on_subscribed(std::uint32_t attempt, bool granted, const std::string& why);
+  void report_connected();
   void on_publish_refused(std::uint32_t publish_id, int reason_code);
   void schedule_reconnect(const std::string& reason);
 
@@ -92,6 +105,7 @@ class mqtt_publisher final : public message_publisher {
   std::unique_ptr<mqtt::async_client> client_;
   std::unique_ptr<paho_listener> connect_listener_;
   std::unique_ptr<paho_listener> publish_listener_;
+  std::unique_ptr<paho_listener> subscribe_listener_;
   loop_timer reconnect_timer_;
   // Paho C 1.3.12 can leave a TLS connect attempt hanging forever (after an
   // "unknown CA" failure, the next attempt never reports back), so every
@@ -107,6 +121,7 @@ class mqtt_publisher final : public message_publisher {
   bool connecting_ = false;
   bool stopping_ = false;
   bool ever_connected_ = false;
+  bool subscribed_ = false;   ///< this connection's subscriptions were granted
   bool lost_handled_ = false;  ///< this connection's loss was reported (by Paho or by a failed publish)
   std::uint64_t reconnects_ = 0;
   mqtt_link::protocol_version version_ = mqtt_link::protocol_version::v5;  ///< spoken by the current client

@@ -94,6 +94,15 @@ TEST(config_errors, duplicate_source_name_across_kinds) {
             lines{"t.toml:11:8: error: source.simulator[0].name: duplicate source name 'plc-1' (first defined at t.toml:5:8)"});
 }
 
+TEST(config_errors, sparkplug_ids_are_topic_levels) {
+  EXPECT_EQ(errors_of(agent_lines + "[mqtt]\nformat = \"sparkplg\"\n[sparkplug]\ngroup_id = \"a/b\"\n"
+                                    "edge_node_id = \"n+1\"\nprimary_host_id = \"#\"\n"),
+            (lines{"t.toml:5:10: error: mqtt.format: 'sparkplg' is not one of plant, sparkplug; did you mean 'sparkplug'?",
+                   "t.toml:7:12: error: sparkplug.group_id: 'a/b' must not contain '/', '+' or '#' (it is a Sparkplug topic level)",
+                   "t.toml:8:16: error: sparkplug.edge_node_id: 'n+1' must not contain '/', '+' or '#' (it is a Sparkplug topic level)",
+                   "t.toml:9:19: error: sparkplug.primary_host_id: '#' must not contain '/', '+' or '#' (it is a Sparkplug topic level)"}));
+}
+
 TEST(config_errors, duplicate_material) {
   EXPECT_EQ(errors_of(agent_lines + "[[material]]\nid = \"oil\"\nlead_time = \"1d\"\n"
                                     "[[material]]\nid = \"oil\"\nlead_time = \"2d\"\n"),
