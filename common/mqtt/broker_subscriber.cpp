@@ -203,6 +203,17 @@ void broker_subscriber::connect() {
   }
 }
 
+bool broker_subscriber::publish(const std::string& topic, const std::string& payload, int qos) {
+  if (impl_->closing.load()) return false;
+  try {
+    if (!impl_->client->is_connected()) return false;
+    impl_->client->publish(topic, payload.data(), payload.size(), qos, false);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 void broker_subscriber::disconnect(std::chrono::milliseconds timeout) {
   if (impl_->closing.exchange(true)) return;
   try {

@@ -52,6 +52,9 @@ class broker_subscriber {
 
   /// Starts one connection attempt; the outcome arrives as connected or connect_failed.
   void connect();
+  /// Publishes one message without waiting for the broker (a Sparkplug rebirth request);
+  /// false when not connected or the client refused it.
+  bool publish(const std::string& topic, const std::string& payload, int qos);
   /// Disconnects, waiting at most `timeout`; no callbacks follow once it returns.
   void disconnect(std::chrono::milliseconds timeout);
 

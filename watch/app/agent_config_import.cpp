@@ -29,6 +29,7 @@ connection_import import_agent_connection(const std::string& path) {
   c.key_file = mqtt.key_file;
   c.tls_verify = mqtt.tls_verify;
   c.topic_prefix = mqtt.topic_prefix;
+  c.sparkplug = mqtt.format == plant::config::wire_format::sparkplug;
   result.connection = std::move(c);
   return result;
 }

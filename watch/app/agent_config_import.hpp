@@ -17,6 +17,7 @@ struct imported_connection {
   std::string key_file;       ///< mqtt.key_file
   bool tls_verify = true;     ///< mqtt.tls_verify
   std::string topic_prefix;   ///< mqtt.topic_prefix
+  bool sparkplug = false;     ///< mqtt.format = "sparkplug"
 };
 
 /// The settings, or why the file could not be used.

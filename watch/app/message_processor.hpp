@@ -3,7 +3,9 @@
 /// fold it into the board and the audit. No I/O: output goes into strings the
 /// caller writes, so it is tested without a broker.
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/arena.h>
@@ -13,6 +15,7 @@
 #include "common/wire/json_writer.hpp"
 #include "common/wire/envelope_decode.hpp"
 #include "common/mqtt/received_message.hpp"
+#include "common/sparkplug/host_tracker.hpp"
 #include "watch/audit/sequence_audit.hpp"
 
 namespace plant::watch {
@@ -50,8 +53,26 @@ class message_processor {
   /// Zero-length deliveries (a retained message being cleared), skipped.
   std::uint64_t empty_payloads() const { return empty_; }
 
+  /// The Sparkplug edge nodes seen (spBv1.0 topics), with their session audit.
+  const sparkplug::host_tracker& sparkplug_nodes() const { return sparkplug_; }
+  /// One `{"audit":{"kind":"sparkplug",...}}` line per Sparkplug edge node, sorted.
+  std::vector<std::string> sparkplug_audit_lines() const;
+  /// NCMD rebirth requests (topic, payload) for nodes whose aliases had no birth; each
+  /// node is asked at most once per `rebirth_interval_ms`. Taken by the caller to publish.
+  std::vector<std::pair<std::string, std::string>> take_rebirth_requests();
+  /// Counts a rebirth request the caller published.
+  void rebirth_sent() { ++rebirths_requested_; }
+
  private:
+  void handle_sparkplug(const received_message& message, std::string& out, std::string& err);
+  void report_undecodable(const received_message& message, const std::string& reason, std::string& err);
+
   processor_settings settings_;
+  sparkplug::host_tracker sparkplug_;
+  sparkplug::decoded_message sparkplug_message_;
+  std::map<std::pair<std::string, std::string>, epoch_ms> rebirth_asked_at_;
+  std::vector<std::pair<std::string, std::string>> rebirth_requests_;
+  std::uint64_t rebirths_requested_ = 0;
   // Decoding into an arena that is reset per message: a oneof body is freed
   // by Clear(), so without it every sample of every batch is a malloc + free.
   std::vector<char> arena_block_;

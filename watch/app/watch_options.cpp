@@ -24,7 +24,7 @@ struct option_spec {
 };
 
 // The one table: parsing, suggestions and --help all come from it.
-constexpr std::array<option_spec, 21> option_table{{
+constexpr std::array<option_spec, 22> option_table{{
     {"--url", "URL", "broker address, tcp://host:port or ssl://host:port (default tcp://localhost:1883)"},
     {"--username", "USER", "MQTT user name"},
     {"--password-file", "FILE", "read the MQTT password from FILE (one trailing newline is stripped)"},
@@ -40,6 +40,7 @@ constexpr std::array<option_spec, 21> option_table{{
     {"--json", "", "print one JSON object per message (with --shortages: one per shortage, at exit)"},
     {"--audit", "", "check sequence numbers per agent; print one JSON audit line per agent at exit"},
     {"--shortages", "", "show materials running short across plants and who has a surplus"},
+    {"--sparkplug", "", "read Sparkplug B edge nodes (subscribe to spBv1.0/# unless --topic is given)"},
     {"--count", "N", "stop after N received messages"},
     {"--duration", "D", "stop after D (500ms, 10s, 2m, 1h)"},
     {"--refresh", "D", "redraw the table every D (default 1s)"},
@@ -239,6 +240,8 @@ std::string apply_option(std::string_view n, const std::string& value, watch_opt
     o.audit = true;
   } else if (n == "--shortages") {
     o.shortages = true;
+  } else if (n == "--sparkplug") {
+    o.sparkplug = true;
   } else if (n == "--count") {
     if (!parse_unsigned(value, o.count) || o.count == 0)
       return "--count: expected a whole number above 0, got " + bad_value;
@@ -282,6 +285,8 @@ std::string import_agent_config(watch_options& o, const std::set<std::string_vie
   take("--key-file", o.key_file, c.key_file);
   take("--prefix", o.prefix, c.topic_prefix);
   if (given.count("--insecure") == 0) o.insecure = !c.tls_verify;
+  // An agent that speaks Sparkplug is read as Sparkplug.
+  if (c.sparkplug) o.sparkplug = true;
   if (given.count("--url") == 0) from.url = "mqtt.url from " + o.config_file;
   if (given.count("--prefix") == 0) from.prefix = "mqtt.topic_prefix from " + o.config_file;
   return {};
@@ -371,7 +376,7 @@ parse_result parse_command_line(const std::vector<std::string>& args, const conn
     result.error = usage_error(problem);
     return result;
   }
-  if (o.topics.empty()) o.topics.push_back(o.prefix + "/#");
+  if (o.topics.empty()) o.topics.push_back(o.sparkplug ? "spBv1.0/#" : o.prefix + "/#");
   return result;
 }
 

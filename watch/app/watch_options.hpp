@@ -28,6 +28,7 @@ struct watch_options {
   bool json = false;                         ///< --json
   bool audit = false;                        ///< --audit
   bool shortages = false;                    ///< --shortages
+  bool sparkplug = false;                    ///< --sparkplug: read Sparkplug B (spBv1.0/#)
   std::uint64_t count = 0;                   ///< stop after this many deliveries; 0 = never
   std::chrono::milliseconds duration{0};     ///< stop after this long; 0 = never
   std::chrono::milliseconds refresh{1000};   ///< table redraw period

@@ -119,6 +119,7 @@ struct watch_session::state {
     if (options.audit) {
       std::string text;
       for (const auto& line : processor.audit().report_lines()) text += line + "\n";
+      for (const auto& line : processor.sparkplug_audit_lines()) text += line + "\n";
       write_out(text, true);
     }
     const std::uint64_t dropped = queue.dropped();
@@ -147,6 +148,12 @@ struct watch_session::state {
       out_text.clear();
       processor.handle(message, out_text, err_text);
       write_out(out_text, true);  // one flush per JSON line, so a pipe sees each message at once
+      for (auto& [topic, payload] : processor.take_rebirth_requests()) {
+        if (subscriber && subscriber->publish(topic, payload, 0)) {
+          processor.rebirth_sent();
+          write_err("plant-watch: asked " + topic + " for a rebirth (data it has no birth for)\n");
+        }
+      }
       if (options.count > 0 && processor.received() >= options.count) {
         count_reached = true;
         stop();

@@ -1,4 +1,5 @@
 #include "watch/views/board_state.hpp"
+#include "common/sparkplug/sparkplug_metrics.hpp"
 #include "common/wire/wire_names.hpp"
 
 namespace plant::watch {
@@ -161,9 +162,9 @@ material_view to_material_view(const plant::v1::MaterialStatus& m) {
   return v;
 }
 
-void apply_envelope(board_state& board, const std::string& site, const std::string& agent,
-                    const plant::v1::Envelope& envelope, bool retained, epoch_ms received_at,
-                    const board_limits& limits) {
+// The agent's entry, made on first sight within the bounds; nullptr when full.
+agent_view* agent_slot(board_state& board, const std::string& site, const std::string& agent,
+                       const board_limits& limits) {
   auto key = std::make_pair(site, agent);
   auto it = board.agents.find(key);
   if (it == board.agents.end()) {
@@ -171,14 +172,22 @@ void apply_envelope(board_state& board, const std::string& site, const std::stri
     if (board.agents.size() >= limits.max_agents || board.bytes + cost > limits.max_bytes ||
         site.size() > limits.max_text_bytes || agent.size() > limits.max_text_bytes) {
       ++board.entries_dropped;
-      return;
+      return nullptr;
     }
     board.bytes += cost;
     it = board.agents.try_emplace(std::move(key)).first;
     it->second.site = site;
     it->second.agent = agent;
   }
-  agent_view& view = it->second;
+  return &it->second;
+}
+
+void apply_envelope(board_state& board, const std::string& site, const std::string& agent,
+                    const plant::v1::Envelope& envelope, bool retained, epoch_ms received_at,
+                    const board_limits& limits) {
+  agent_view* found = agent_slot(board, site, agent, limits);
+  if (found == nullptr) return;
+  agent_view& view = *found;
   switch (envelope.body_case()) {
     case plant::v1::Envelope::kTelemetry: apply_telemetry(board, view, envelope.telemetry(), limits); break;
     case plant::v1::Envelope::kStatus:
@@ -186,6 +195,108 @@ void apply_envelope(board_state& board, const std::string& site, const std::stri
       break;
     case plant::v1::Envelope::kAlert: apply_material(board, view, envelope.alert().material(), limits); break;
     default: break;
+  }
+}
+
+namespace {
+
+quality quality_of_code(const std::optional<std::int32_t>& code, quality previous) {
+  if (!code) return previous;  // data leaves the quality out while it stays as it was
+  if (*code == sparkplug::quality_good) return quality::good;
+  if (*code == sparkplug::quality_stale) return quality::stale;
+  return quality::bad;
+}
+
+stock_status stock_status_of(const std::string& text) {
+  for (stock_status s : {stock_status::ok, stock_status::low, stock_status::critical, stock_status::out})
+    if (text == to_string(s)) return s;
+  return stock_status::unknown;
+}
+
+using value_kind = sparkplug::decoded_metric::value_kind;
+
+double number_of(const sparkplug::decoded_metric& m) {
+  if (m.kind == value_kind::number) return m.number;
+  if (m.kind == value_kind::integer) return static_cast<double>(m.integer);
+  return 0.0;
+}
+
+void apply_sparkplug_metric(board_state& board, agent_view& view, const sparkplug::decoded_metric& m,
+                            epoch_ms received_at, const board_limits& limits) {
+  std::string kind, subject, field;
+  const epoch_ms at = m.timestamp != 0 ? m.timestamp : received_at;
+  if (!sparkplug::split_metric_name(m.name, kind, subject, field)) {
+    if (m.is_null) return;
+    if (m.name == sparkplug::backlog_messages_metric) view.backlog_messages = m.integer;
+    if (m.name == sparkplug::backlog_oldest_age_metric) view.backlog_oldest_age_ms = static_cast<std::int64_t>(m.integer);
+    if (m.name == sparkplug::dropped_metric) view.dropped = m.integer;
+    if (m.name == sparkplug::version_metric) view.version = bounded(m.text, limits);
+    return;
+  }
+  if (kind == "line") {
+    line_view* line = slot(board, view.lines, subject, limits);
+    if (line == nullptr) return;
+    line->q = m.is_null ? quality::bad : quality_of_code(m.quality, line->q);
+    line->source_time = at;
+    line->receive_time = received_at;
+    if (m.is_null) return;
+    if (field == "state" && !parse_line_state(m.text, line->state)) line->state = line_state::unknown;
+    if (field == "good_count") line->good_count = m.integer;
+    if (field == "reject_count") line->reject_count = m.integer;
+    if (field == "good_rate") line->good_rate = number_of(m);
+  } else if (kind == "stock" && field == "quantity") {
+    stock_view* stock = slot(board, view.stocks, subject, limits);
+    if (stock == nullptr) return;
+    stock->q = m.is_null ? quality::bad : quality_of_code(m.quality, stock->q);
+    if (!m.unit.empty()) stock->unit = bounded(m.unit, limits);
+    stock->source_time = at;
+    stock->receive_time = received_at;
+    if (!m.is_null) stock->quantity = number_of(m);
+    auto decided = view.materials.find(subject);
+    if (decided != view.materials.end() && !m.is_null) {
+      decided->second.quantity = stock->quantity;
+      decided->second.unit = stock->unit;
+    }
+  } else if (kind == "shortage") {
+    material_view* material = slot(board, view.materials, subject, limits);
+    if (material == nullptr) return;
+    material->at = at;
+    if (field == "status") material->status = m.is_null ? stock_status::unknown : stock_status_of(m.text);
+    if (field == "projected_stockout") material->projected_stockout = m.is_null ? 0 : static_cast<epoch_ms>(m.integer);
+    if (field == "rate") material->rate = number_of(m);
+    auto stock = view.stocks.find(subject);
+    if (stock != view.stocks.end()) {
+      material->quantity = stock->second.quantity;
+      material->unit = stock->second.unit;
+    }
+  }
+}
+
+}  // namespace
+
+void apply_sparkplug(board_state& board, const sparkplug::decoded_message& message, epoch_ms received_at,
+                     const board_limits& limits) {
+  const sparkplug::message_type type = message.where.type;
+  if (type == sparkplug::message_type::state || type == sparkplug::message_type::ncmd ||
+      type == sparkplug::message_type::dcmd)
+    return;
+  agent_view* view = agent_slot(board, message.where.group_id, message.where.edge_node_id, limits);
+  if (view == nullptr) return;
+  if (type == sparkplug::message_type::nbirth) {
+    view->has_status = true;
+    view->state = agent_state::online;
+    view->reason = "birth";
+    view->status_seen_at = received_at;
+  } else if (type == sparkplug::message_type::ndeath && !message.stale_death) {
+    view->has_status = true;
+    view->state = agent_state::offline;
+    view->reason = "connection_lost";
+    view->status_seen_at = received_at;
+  }
+  for (const sparkplug::decoded_metric& m : message.metrics) {
+    // Held data is history; the board shows the newest values only.
+    if (m.historical || m.name.empty()) continue;
+    apply_sparkplug_metric(board, *view, m, received_at, limits);
   }
 }
 

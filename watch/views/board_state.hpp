@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/core/sample.hpp"
+#include "common/sparkplug/host_tracker.hpp"
 #include "plant/v1/plant.pb.h"
 
 namespace plant::watch {
@@ -107,6 +108,12 @@ struct board_state {
 void apply_envelope(board_state& board, const std::string& site, const std::string& agent,
                     const plant::v1::Envelope& envelope, bool retained, epoch_ms received_at,
                     const board_limits& limits = {});
+
+/// Folds one decoded Sparkplug B message into the board: the edge node is the agent
+/// (group_id as the site), its births and deaths its state, line/, stock/, shortage/ and
+/// agent/ metrics its entries. Metrics flagged is_historical are not shown as current.
+void apply_sparkplug(board_state& board, const sparkplug::decoded_message& message, epoch_ms received_at,
+                     const board_limits& limits = {});
 
 /// Converts the wire form of a shortage decision.
 material_view to_material_view(const plant::v1::MaterialStatus& m);
