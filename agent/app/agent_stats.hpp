@@ -8,6 +8,7 @@
 
 #include "agent/edge/shortage_detector.hpp"
 #include "agent/sources/polled_source.hpp"
+#include "agent/sparkplug/edge_node.hpp"
 #include "agent/transport/outbox.hpp"
 #include "common/core/latency_histogram.hpp"
 #include "common/core/seq_ranges.hpp"
@@ -59,6 +60,16 @@ struct agent_stats {
   std::uint64_t log_suppressed = 0;       ///< rate-limited log lines not printed
   std::vector<edge::material_status> materials;  ///< the shortage picture (empty when off)
   http::server_stats http;                ///< filled in by the endpoint
+
+  /// mqtt.format = "sparkplug": the edge node's session.
+  struct sparkplug_session {
+    bool born = false;                    ///< NBIRTH sent on the current connection, publishing
+    bool host_online = true;              ///< the primary host's STATE (true without one)
+    std::uint64_t bdseq = 0;              ///< of the current (or last) session
+    std::uint64_t metrics = 0;            ///< announced
+    sparkplug::edge_node_counters counters;
+  };
+  std::optional<sparkplug_session> sparkplug;
 };
 
 }  // namespace plant::app

@@ -216,6 +216,15 @@ agent_stats application::collect_stats() const {
   for (const auto& source : sources_) s.sources.push_back(source->stats());
   s.log_suppressed = log::suppressed_total();
   if (detector_) s.materials = detector_->snapshot();
+  if (edge_node_) {
+    agent_stats::sparkplug_session session;
+    session.born = edge_node_->connected();
+    session.host_online = edge_node_->host_online();
+    session.bdseq = edge_node_->bdseq();
+    session.metrics = edge_node_->metric_count();
+    session.counters = edge_node_->counters();
+    s.sparkplug = session;
+  }
   return s;
 }
 

@@ -132,6 +132,28 @@ std::string render_metrics(const agent_stats& s) {
   out.single("plant_agent_broker_refusals_total", "counter",
              "Publishes the broker refused with an MQTT 5 reason code (held and resent, or dropped when final).",
              s.messages.broker_refusals);
+  if (s.sparkplug) {
+    const auto& sp = *s.sparkplug;
+    out.single("plant_agent_sparkplug_born", "gauge", "1 while the Sparkplug node is born and publishing.",
+               flag(sp.born));
+    out.single("plant_agent_sparkplug_primary_host_online", "gauge",
+               "1 while the primary host's STATE says online (always 1 without sparkplug.primary_host_id).",
+               flag(sp.host_online));
+    out.single("plant_agent_sparkplug_bdseq", "gauge", "bdSeq of the current (or last) Sparkplug session.", sp.bdseq);
+    out.single("plant_agent_sparkplug_metrics", "gauge", "Metrics announced in the births.", sp.metrics);
+    out.single("plant_agent_sparkplug_births_total", "counter", "NBIRTH messages (first births and rebirths).",
+               sp.counters.births);
+    out.single("plant_agent_sparkplug_rebirth_requests_total", "counter", "NCMD Node Control/Rebirth received.",
+               sp.counters.rebirth_requests);
+    out.single("plant_agent_sparkplug_commands_ignored_total", "counter",
+               "NCMD/DCMD metrics ignored (the agent writes nothing to devices).", sp.counters.commands_ignored);
+    out.single("plant_agent_sparkplug_device_deaths_total", "counter", "DDEATH messages for sources that stopped answering.",
+               sp.counters.device_deaths);
+    out.single("plant_agent_sparkplug_host_offline_total", "counter", "Times the primary host went offline.",
+               sp.counters.host_offline);
+    out.single("plant_agent_sparkplug_metrics_dropped_total", "counter",
+               "Readings of metrics past the announced-metrics bound, not sent.", sp.counters.metrics_dropped);
+  }
   out.single("plant_agent_log_lines_suppressed_total", "counter", "Repeated log lines suppressed by rate limiting.",
              s.log_suppressed);
   out.single("plant_agent_http_requests_total", "counter", "Requests answered by this endpoint.", s.http.requests);

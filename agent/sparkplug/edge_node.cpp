@@ -272,6 +272,13 @@ void edge_node::on_message(const std::string& topic_text, const std::string& pay
 
 void edge_node::on_state(const std::string& payload) {
   const std::string where = state_topic(settings_.primary_host_id);
+  // A STATE is a few dozen bytes; anything large is not one, and is not parsed.
+  constexpr std::size_t max_state_bytes = 4096;
+  if (payload.size() > max_state_bytes) {
+    log_.limited(log::level::warn, "state-payload",
+                 where + ": " + std::to_string(payload.size()) + " bytes is not a STATE payload; ignored");
+    return;
+  }
   const wire::json_parse_result parsed = wire::parse_json(payload, 4);
   const wire::json_value* online = parsed.ok() ? parsed.value.find("online") : nullptr;
   const wire::json_value* timestamp = parsed.ok() ? parsed.value.find("timestamp") : nullptr;
@@ -374,6 +381,7 @@ bool edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
     std::vector<metric_reading> readings;
     bool stale = false;   ///< the source stopped answering (its values are republished stale)
     bool new_metric = false;
+    bool rebury = false;  ///< held data of a source that is dead now: DBIRTH, the data, DDEATH again
   };
   std::vector<device_readings> devices;
   auto device_of = [&](std::uint32_t source) -> device_readings& {
@@ -381,12 +389,19 @@ bool edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
                                                                            : "source-" + std::to_string(source);
     for (auto& d : devices)
       if (d.device == name) return d;
-    devices.push_back({name, {}, false, false});
+    devices.push_back({name, {}, false, false, false});
     return devices.back();
   };
   auto add = [&](device_readings& d, const std::string& name, datatype type, const std::string& unit,
                  metric_value value, quality q, epoch_ms at) {
     bool added = false;
+    if (table_.size() >= settings_.max_metrics && table_.find(d.device, name) == metric_table::npos) {
+      ++counters_.metrics_dropped;
+      log_.limited(log::level::warn, "max-metrics",
+                   d.device + ": more than " + std::to_string(settings_.max_metrics) + " metrics; '" + name +
+                       "' and further new ones are not sent (counted in plant_agent_sparkplug_metrics_dropped_total)");
+      return;
+    }
     const std::size_t index = table_.declare(d.device, name, type, unit, true, added);
     d.new_metric = d.new_metric || added;
     if (q == quality::bad) value = metric_value{};  // a failed read has no value
@@ -420,7 +435,9 @@ bool edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
     const bool returning = !historical && dead_devices_.count(d.device) > 0;
     if (born && d.new_metric) node_rebirth = true;
     if (born && !d.new_metric) continue;
-    if (!born && historical && dead_devices_.count(d.device) > 0) continue;  // held data of a dead source waits for it
+    // Held data of a source that is dead now still goes out, framed by a birth and a death,
+    // since nothing may arrive for a dead device and nothing held may be lost.
+    if (!born && historical && dead_devices_.count(d.device) > 0) d.rebury = true;
     // A birth shows the first reading of this message: for every metric with live data, for
     // metrics that have no value yet with held data, so the host starts from real values.
     std::set<std::size_t> seeded;
@@ -449,20 +466,28 @@ bool edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
       if (dead_devices_.insert(d.device).second) {
         table_.mark_stale(d.device);
         if (born_devices_.erase(d.device) > 0) {
-          tahu::Payload death;
-          death.set_timestamp(static_cast<std::uint64_t>(now));
-          death.set_seq(next_seq());
-          out.push_back({topic_for(message_type::ddeath, d.device), death.SerializeAsString()});
+          out.push_back(device_death(d.device, now));
           ++counters_.device_deaths;
           log_.warn(d.device + " stopped answering: DDEATH");
         }
       }
       continue;
     }
-    if (born_devices_.count(d.device) == 0) continue;  // a dead source's held data waits for its return
+    if (born_devices_.count(d.device) == 0) continue;
     encode_data(message_type::ddata, d.device, d.readings, historical, now, out);
+    if (d.rebury) {
+      born_devices_.erase(d.device);
+      out.push_back(device_death(d.device, now));
+    }
   }
   return true;
+}
+
+edge_node::outgoing edge_node::device_death(const std::string& device, epoch_ms now) {
+  tahu::Payload death;
+  death.set_timestamp(static_cast<std::uint64_t>(now));
+  death.set_seq(next_seq());
+  return {topic_for(message_type::ddeath, device), death.SerializeAsString()};
 }
 
 void edge_node::encode_node_data(const std::vector<metric_reading>& readings, bool historical, epoch_ms now,

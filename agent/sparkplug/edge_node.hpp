@@ -54,6 +54,7 @@ struct edge_node_settings {
   std::vector<std::string> materials;   ///< the [[material]] ids: shortage/<id>/* node metrics
   std::filesystem::path bdseq_file;     ///< where bdSeq survives restarts
   std::size_t max_payload_bytes = 256u << 10;  ///< data messages are split below it
+  std::size_t max_metrics = 50000;      ///< metrics announced at most (memory and births grow with them)
 };
 
 struct edge_node_counters {
@@ -62,6 +63,7 @@ struct edge_node_counters {
   std::uint64_t commands_ignored = 0;   ///< other NCMD/DCMD metrics, logged and ignored
   std::uint64_t device_deaths = 0;      ///< DDEATH messages
   std::uint64_t host_offline = 0;       ///< times the primary host went offline
+  std::uint64_t metrics_dropped = 0;    ///< readings of metrics past max_metrics, not sent
 };
 
 class edge_node final : public transport::message_publisher {
@@ -91,6 +93,8 @@ class edge_node final : public transport::message_publisher {
   std::uint64_t bdseq() const { return bdseq_.current(); }
   /// True while the primary host says online (always true without host gating).
   bool host_online() const { return host_online_; }
+  /// Metrics announced (node and devices).
+  std::size_t metric_count() const { return table_.size(); }
 
  private:
   struct outgoing {
@@ -111,6 +115,8 @@ class edge_node final : public transport::message_publisher {
   /// NBIRTH (seq 0) and a DBIRTH for every source that answers.
   void publish_births(epoch_ms now);
   void publish_device_birth(const std::string& device, epoch_ms now, std::vector<outgoing>& out);
+  /// A DDEATH for `device` with the next seq.
+  outgoing device_death(const std::string& device, epoch_ms now);
   std::uint64_t next_seq();
   std::string topic_for(message_type type, const std::string& device = "") const;
 

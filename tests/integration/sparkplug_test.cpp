@@ -11,6 +11,8 @@
 
 #include "common/wire/json_reader.hpp"
 #include "tests/support/agent_harness.hpp"
+#include "tests/support/http_probe.hpp"
+#include "tests/support/tcp_port.hpp"
 #include "tests/support/json_text.hpp"
 #include "tests/support/modbus_test_server.hpp"
 #include "tests/support/mosquitto_broker.hpp"
@@ -221,18 +223,81 @@ TEST(sparkplug, bdseq_survives_kill9_the_will_ndeath_matches_the_birth_and_the_n
   EXPECT_EQ(bdseq_of(host.of_type("NDEATH")[1]), (first_bdseq + 1) % 256);
 }
 
+// Stock readings by sample time, live and held (over all sources and materials).
+struct reading_times {
+  std::set<long long> live, held;
+};
+
+reading_times times_of(const std::vector<peer_message>& messages) {
+  reading_times t;
+  for (const auto& m : messages) {
+    if (m.type != "DDATA") continue;
+    for (const auto& metric : m.metrics())
+      (metric.find("isHistorical")->as_bool() ? t.held : t.live).insert(static_cast<long long>(number_of(metric, "timestamp")));
+  }
+  return t;
+}
+
+// Sample times step by the simulator's interval (1 s of plant time): none may be missing.
+void expect_no_missing_sample_time(const reading_times& t, long long step) {
+  std::set<long long> all = t.live;
+  all.insert(t.held.begin(), t.held.end());
+  long long previous = -1;
+  for (long long at : all) {
+    if (previous >= 0) {
+      EXPECT_LE(at - previous, step) << "no sample time is missing between " << previous << " and " << at;
+    }
+    previous = at;
+  }
+}
+
+TEST(sparkplug, a_broker_restart_gives_a_new_session_with_the_next_bdseq_and_loses_no_sample) {
+  temp_dir dir("sparkplug-restart");
+  mosquitto_broker broker;
+  ASSERT_TRUE(broker.start());
+  sparkplug_listener host(dir);
+  ASSERT_TRUE(host.start(broker.url(), "sparkplug-host"));
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-1", "site-a", dir.file("state"), broker.url(), sparkplug_mqtt,
+                                        simulator_section));
+  ASSERT_TRUE(agent.start());
+  PLANT_ASSERT_EVENTUALLY(host.of_type("DDATA").size() >= 5, 20s) << agent.log();
+  for (int restart = 0; restart < 3; ++restart) {
+    ASSERT_TRUE(broker.restart());
+    PLANT_ASSERT_EVENTUALLY(host.of_type("NBIRTH").size() >= static_cast<std::size_t>(restart) + 2, 20s)
+        << agent.log() << listing(host.messages());
+    std::this_thread::sleep_for(1s);
+  }
+  ASSERT_TRUE(agent.process().signal(SIGTERM));
+  ASSERT_TRUE(agent.process().wait(15s).has_value());
+  PLANT_ASSERT_EVENTUALLY(!host.of_type("NDEATH").empty(), 10s) << listing(host.messages());
+  const auto births = host.of_type("NBIRTH");
+  for (std::size_t i = 1; i < births.size(); ++i) {
+    EXPECT_EQ(bdseq_of(births[i]), (bdseq_of(births[i - 1]) + 1) % 256) << "one bdSeq per session";
+    EXPECT_EQ(births[i].seq(), 0);
+  }
+  expect_no_missing_sample_time(times_of(host.messages()), 1000);
+}
+
 TEST(sparkplug, a_rebirth_command_gives_a_fresh_nbirth_and_dbirth_with_the_same_bdseq_and_no_ndeath) {
   temp_dir dir("sparkplug-rebirth");
   mosquitto_broker broker;
   ASSERT_TRUE(broker.start());
   sparkplug_listener host(dir);
   ASSERT_TRUE(host.start(broker.url()));
+  const std::uint16_t health_port = free_tcp_port();
   agent_process agent(dir, "agent",
-                      agent_config_text("gw-1", "site-a", dir.file("state"), broker.url(), sparkplug_mqtt, simulator_section));
+                      agent_config_text("gw-1", "site-a", dir.file("state"), broker.url(), sparkplug_mqtt,
+                                        "[health]\nlisten = \"127.0.0.1:" + std::to_string(health_port) + "\"\n" +
+                                            simulator_section));
   ASSERT_TRUE(agent.start());
   PLANT_ASSERT_EVENTUALLY(host.of_type("DDATA").size() >= 2, 20s) << agent.log();
   ASSERT_TRUE(request_rebirth(broker.url(), "site-a", "gw-1"));
   PLANT_ASSERT_EVENTUALLY(host.of_type("DBIRTH").size() >= 2, 10s) << agent.log() << listing(host.messages());
+  EXPECT_EQ(scrape_metric(health_port, "plant_agent_sparkplug_rebirth_requests_total"), 1.0);
+  EXPECT_EQ(scrape_metric(health_port, "plant_agent_sparkplug_births_total"), 2.0);
+  EXPECT_EQ(scrape_metric(health_port, "plant_agent_sparkplug_born"), 1.0);
+  EXPECT_EQ(scrape_metric(health_port, "plant_agent_sparkplug_bdseq"), 0.0);
   const auto messages = host.messages();
   std::size_t rebirth = 0;
   for (std::size_t i = 1; i < messages.size(); ++i)
@@ -350,10 +415,9 @@ TEST(sparkplug, with_the_primary_host_offline_for_20s_nothing_is_published_and_e
   ASSERT_TRUE(agent.process().signal(SIGTERM));
   ASSERT_TRUE(agent.process().wait(15s).has_value());
 
-  // Stock readings by their sample time, live and held, with the phase they arrived in.
+  // What arrived in which phase: nothing but the NDEATH while the host was offline.
   const auto messages = host.messages();
   enum phase { before, offline, after } now = before;
-  std::set<long long> live_times, held_times;
   std::size_t births_after = 0;
   for (const auto& m : messages) {
     if (m.type == "STATE") {
@@ -368,27 +432,16 @@ TEST(sparkplug, with_the_primary_host_offline_for_20s_nothing_is_published_and_e
     if (now == after && m.type == "NBIRTH") ++births_after;
     if (m.type != "DDATA") continue;
     bool any_held = false;
-    for (const auto& metric : m.metrics()) {
-      const bool held = metric.find("isHistorical")->as_bool();
-      any_held = any_held || held;
-      (held ? held_times : live_times).insert(static_cast<long long>(number_of(metric, "timestamp")));
-    }
+    for (const auto& metric : m.metrics()) any_held = any_held || metric.find("isHistorical")->as_bool();
     if (any_held) {
       EXPECT_EQ(births_after, 1u) << "history goes out after the new birth";
     }
   }
-  ASSERT_FALSE(held_times.empty()) << listing(messages);
+  const reading_times times = times_of(messages);
+  ASSERT_FALSE(times.held.empty()) << listing(messages);
   // About 20 s at 10 samples a second were held (plant time: 1 s per sample).
-  EXPECT_GE(held_times.size(), 150u);
-  std::set<long long> all = live_times;
-  all.insert(held_times.begin(), held_times.end());
-  long long previous = -1;
-  for (long long t : all) {
-    if (previous >= 0) {
-      EXPECT_LE(t - previous, 1000) << "no sample time is missing between " << previous << " and " << t;
-    }
-    previous = t;
-  }
+  EXPECT_GE(times.held.size(), 150u);
+  expect_no_missing_sample_time(times, 1000);
 }
 
 TEST(sparkplug, plant_watch_shows_the_shortages_of_a_sparkplug_edge_node) {

@@ -284,6 +284,35 @@ TEST_F(edge_node_fixture, held_data_goes_out_flagged_historical_and_does_not_mov
   EXPECT_EQ(decoded().size(), 3u);
 }
 
+TEST_F(edge_node_fixture, held_data_of_a_source_that_is_dead_now_is_sent_between_a_dbirth_and_a_ddeath) {
+  make_node();
+  connect();
+  send({stock_sample("resin", 5, 1000)});
+  send({stock_sample("resin", 5, 2000, quality::stale)});  // DDEATH
+  send({stock_sample("resin", 4, 500)}, "plc", true);       // held from before: not lost
+  auto messages = decoded();
+  std::vector<std::string> types;
+  for (const auto& m : messages) types.push_back(std::string(to_string(m.where.type)));
+  EXPECT_EQ(types, (std::vector<std::string>{"NBIRTH", "DBIRTH", "DDEATH", "DBIRTH", "DDATA", "DDEATH"}));
+  ASSERT_EQ(messages[4].metrics.size(), 1u);
+  EXPECT_TRUE(messages[4].metrics[0].historical);
+  EXPECT_EQ(messages[4].metrics[0].number, 4.0);
+  // Still dead: its next stale reading sends nothing more.
+  send({stock_sample("resin", 5, 3000, quality::stale)});
+  EXPECT_EQ(decoded().size(), messages.size());
+}
+
+TEST_F(edge_node_fixture, metrics_past_the_bound_are_counted_and_not_announced) {
+  make_node();
+  connect();
+  std::vector<sample> many;
+  for (int i = 0; i < 50010; ++i) many.push_back(stock_sample("m" + std::to_string(i), 1, 1000));
+  ASSERT_EQ(send(many), transport::publish_outcome::ok);
+  EXPECT_EQ(node->metric_count(), 50000u);
+  // 10 node metrics leave room for 49,990 of the 50,010 stocks.
+  EXPECT_EQ(node->counters().metrics_dropped, 20u);
+}
+
 TEST_F(edge_node_fixture, bdseq_grows_by_one_per_session_and_survives_a_new_process) {
   make_node();
   connect();

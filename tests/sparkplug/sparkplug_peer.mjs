@@ -2,7 +2,9 @@
 // connection and Eclipse Tahu's codec (sparkplug-payload) for the payloads, so
 // what plant-agent publishes is decoded by code that is not ours.
 //
-//   node sparkplug_peer.mjs listen <url>                 one JSON line per spBv1.0 message
+//   node sparkplug_peer.mjs listen <url> [client-id]     one JSON line per spBv1.0 message; with a
+//                                                        client id, a persistent session (QoS 1
+//                                                        messages wait on the broker while it is away)
 //   node sparkplug_peer.mjs state <url> <host> <online>  the host's retained STATE (online = true|false)
 //   node sparkplug_peer.mjs rebirth <url> <group> <node> an NCMD with Node Control/Rebirth = true
 //
@@ -60,12 +62,14 @@ function describe(topic, payload) {
   return line;
 }
 
-function connect() {
-  return mqtt.connect(url, { clean: true, reconnectPeriod: 500, protocolVersion: 4 });
+function connect(clientId) {
+  const options = { clean: true, reconnectPeriod: 500, protocolVersion: 4 };
+  if (clientId) Object.assign(options, { clean: false, clientId });
+  return mqtt.connect(url, options);
 }
 
 if (command === 'listen') {
-  const client = connect();
+  const client = connect(rest[0]);
   client.on('connect', () => {
     client.subscribe('spBv1.0/#', { qos: 1 }, () => process.stderr.write('subscribed\n'));
   });

@@ -39,9 +39,10 @@ const wire::json_value* peer_message::metric(const std::string& name) const {
   return nullptr;
 }
 
-testing::AssertionResult sparkplug_listener::start(const std::string& url) {
+testing::AssertionResult sparkplug_listener::start(const std::string& url, const std::string& client_id) {
   process_spec spec;
   spec.argv = {"node", peer_script, "listen", mqtt_js_url(url)};
+  if (!client_id.empty()) spec.argv.push_back(client_id);
   spec.output_dir = dir_.path();
   spec.name = "sparkplug-listener";
   auto started = process_.start(spec);

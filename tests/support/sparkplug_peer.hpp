@@ -31,8 +31,9 @@ struct peer_message {
 class sparkplug_listener {
  public:
   explicit sparkplug_listener(const temp_dir& dir) : dir_(dir) {}
-  /// Starts listening on `url` (tcp://...) and waits until it has subscribed.
-  testing::AssertionResult start(const std::string& url);
+  /// Starts listening on `url` (tcp://...) and waits until it has subscribed; with a
+  /// `client_id`, in a persistent session that keeps what arrives while it reconnects.
+  testing::AssertionResult start(const std::string& url, const std::string& client_id = "");
   /// Every message so far, in arrival order; a line that is not JSON fails the test.
   std::vector<peer_message> messages() const;
   /// The messages of `type` so far.
