@@ -99,6 +99,9 @@ class csv_source final : public source {
 
   /// The one file being read.
   struct reading_state {
+    // User-provided: clang decides std::optional<reading_state>'s constructibility inside
+    // this class, before the member initializers below count, and would refuse emplace().
+    reading_state() {}
     std::string name;
     int fd = -1;
     std::uint64_t offset = 0;     ///< bytes read from the file
