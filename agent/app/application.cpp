@@ -89,6 +89,9 @@ void application::start_transport() {
   events.refused = [this](std::uint64_t tag, const transport::publish_refusal& refusal) {
     if (outbox_) outbox_->on_refused(tag, refusal);
   };
+  events.writable = [this] {
+    if (outbox_) outbox_->on_writable();
+  };
   std::string password;
   try {
     password = read_password(config_);
@@ -102,9 +105,17 @@ void application::start_transport() {
       return encoding::encode_status(identity_of(config_), collect_stats(), encoding::agent_state::online,
                                      encoding::status_reason::heartbeat, wall_clock_ms(), SIZE_MAX);
     });
-    publisher_ = std::make_unique<transport::mqtt_publisher>(io_, connection_options(config_, password),
-                                                             edge_node_->wire_events());
-    edge_node_->attach(*publisher_, [this](const std::string& reason) { publisher_->restart_session(reason); });
+    transport::publisher_events wire = edge_node_->wire_events();
+    // The broker's limits for this connection reach the node before its births.
+    wire.connected = [this, births = wire.connected] {
+      const transport::broker_limits& limits = publisher_->limits();
+      edge_node_->set_broker_limits(limits.receive_maximum, payload_limit_for(limits.maximum_packet_size, topics_));
+      births();
+    };
+    publisher_ = std::make_unique<transport::mqtt_publisher>(io_, connection_options(config_, password), wire);
+    edge_node_->attach(*publisher_, [this](const std::string& reason, bool at_once) {
+      publisher_->restart_session(reason, at_once);
+    });
     session = edge_node_.get();
     log_.info("Sparkplug B edge node " + sparkplug_settings(config_).group_id + "/" +
               sparkplug_settings(config_).edge_node_id +

@@ -11,6 +11,7 @@
 #include "agent/config/config_loader.hpp"
 #include "agent/edge/shortage_detector.hpp"
 #include "agent/sources/polled_source.hpp"
+#include "agent/sparkplug/edge_node.hpp"
 #include "common/spool/spool.hpp"
 #include "agent/store/memory_store.hpp"
 #include "agent/store/spool_store.hpp"
@@ -104,10 +105,18 @@ void application::apply_changes(config::agent_config next, const config::reload_
   // The detector's estimates take hours to build: they are kept unless the materials changed.
   if (shortage_changed) start_shortage_detection();
   if (sources_changed) start_sources();
+  if (edge_node_ && (shortage_changed || sources_changed)) {
+    std::vector<std::string> materials, source_names;
+    for (const auto& material : config_.materials) materials.push_back(material.id);
+    for (const auto& source : config_.sources) source_names.push_back(source.settings->common.name);
+    edge_node_->reconfigure(materials, source_names);
+  }
   if (connection) {
     topics_ = encoding::make_topics(config_.mqtt.topic_prefix, config_.agent.site, config_.agent.id);
     outbox_->set_topics(topics_);
     connection_fingerprint_ = connection_fingerprint(config_);
+    // A chosen disconnect discards the Will: a Sparkplug node says its NDEATH first.
+    if (edge_node_) edge_node_->end_session("reconnecting with new settings");
     publisher_->reconfigure(std::move(*connection));
   }
 }

@@ -93,6 +93,8 @@ sparkplug::edge_node_settings sparkplug_settings(const config::agent_config& c) 
   for (const auto& material : c.materials) s.materials.push_back(material.id);
   s.bdseq_file = std::filesystem::path(c.agent.state_dir) / "sparkplug" / "bdseq";
   s.max_payload_bytes = c.mqtt.max_message_bytes;
+  // Paho's own limit as mqtt_settings() and mqtt_publisher set it (kept above the window).
+  s.max_in_flight = static_cast<std::size_t>(std::min(65535, mqtt_settings(c, "", 0).window * 2 + 8));
   return s;
 }
 

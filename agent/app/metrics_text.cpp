@@ -153,6 +153,8 @@ std::string render_metrics(const agent_stats& s) {
                sp.counters.host_offline);
     out.single("plant_agent_sparkplug_metrics_dropped_total", "counter",
                "Readings of metrics past the announced-metrics bound, not sent.", sp.counters.metrics_dropped);
+    out.single("plant_agent_sparkplug_commands_too_large_total", "counter",
+               "NCMD/DCMD/STATE payloads over their size bound, not read.", sp.counters.commands_too_large);
   }
   out.single("plant_agent_log_lines_suppressed_total", "counter", "Repeated log lines suppressed by rate limiting.",
              s.log_suppressed);

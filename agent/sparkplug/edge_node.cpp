@@ -51,6 +51,7 @@ transport::publisher_events edge_node::wire_events() {
     on_wire_refused(tag, refusal);
   };
   events.message = [this](const std::string& topic, const std::string& payload) { on_message(topic, payload); };
+  events.session_started = [this] { on_session_started(); };
   return events;
 }
 
@@ -71,9 +72,15 @@ std::vector<std::string> edge_node::subscriptions() const {
   return filters;
 }
 
-void edge_node::attach(transport::message_publisher& wire, std::function<void(const std::string&)> restart_session) {
+void edge_node::attach(transport::message_publisher& wire,
+                       std::function<void(const std::string& reason, bool at_once)> restart_session) {
   wire_ = &wire;
   restart_session_ = std::move(restart_session);
+}
+
+void edge_node::set_broker_limits(std::size_t receive_maximum, std::size_t max_payload_bytes) {
+  receive_maximum_ = receive_maximum == 0 ? 65535 : receive_maximum;
+  broker_payload_limit_ = max_payload_bytes;
 }
 
 std::string edge_node::topic_for(message_type type, const std::string& device) const {
@@ -83,12 +90,6 @@ std::string edge_node::topic_for(message_type type, const std::string& device) c
   t.edge_node_id = settings_.edge_node_id;
   t.device_id = device;
   return format_topic(t);
-}
-
-std::uint64_t edge_node::next_seq() {
-  const std::uint64_t seq = seq_;
-  seq_ = (seq_ + 1) % 256;
-  return seq;
 }
 
 // --- node metrics -------------------------------------------------------------------
@@ -106,11 +107,14 @@ void edge_node::declare_node_metrics() {
   table_.set_current({version, metric_value::of_text(settings_.version), quality_good, 0});
   for (std::string_view name : {backlog_messages_metric, backlog_oldest_age_metric, dropped_metric, corrupted_metric})
     table_.declare("", std::string(name), datatype::uint64, "", true, added);
-  for (const std::string& material : settings_.materials) {
-    table_.declare("", shortage_metric(material, "status"), datatype::string, "", true, added);
-    table_.declare("", shortage_metric(material, "projected_stockout"), datatype::datetime, "", true, added);
-    table_.declare("", shortage_metric(material, "rate"), datatype::double_, "", true, added);
-  }
+  for (const std::string& material : settings_.materials) declare_material(material);
+}
+
+void edge_node::declare_material(const std::string& material) {
+  bool added = false;
+  table_.declare("", shortage_metric(material, "status"), datatype::string, "", true, added);
+  table_.declare("", shortage_metric(material, "projected_stockout"), datatype::datetime, "", true, added);
+  table_.declare("", shortage_metric(material, "rate"), datatype::double_, "", true, added);
 }
 
 std::size_t edge_node::node_metric(const std::string& name) const { return table_.find("", name); }
@@ -152,17 +156,31 @@ std::vector<metric_reading> edge_node::readings_of_status(const v1::AgentStatus&
 
 // --- births ---------------------------------------------------------------------------
 
-void edge_node::publish_device_birth(const std::string& device, epoch_ms now, std::vector<outgoing>& out) {
+void edge_node::append_device_birth(const std::string& device, epoch_ms now, std::vector<outgoing>& out) {
   tahu::Payload payload;
   payload.set_timestamp(static_cast<std::uint64_t>(now));
   for (std::size_t index : table_.metrics_of(device)) add_birth_metric(payload, table_.at(index));
-  payload.set_seq(next_seq());
-  out.push_back({topic_for(message_type::dbirth, device), payload.SerializeAsString()});
+  outgoing birth{topic_for(message_type::dbirth, device), payload.SerializeAsString()};
+  birth.birth = true;
+  if (broker_payload_limit_ > 0 && birth.payload.size() > broker_payload_limit_)
+    log_.limited(log::level::error, "birth-size",
+                 "the DBIRTH of " + device + " is " + std::to_string(birth.payload.size()) +
+                     " bytes, above the broker's maximum packet size of " + std::to_string(broker_payload_limit_) +
+                     "; a birth is not split: configure fewer points for this source or raise the broker's limit");
+  out.push_back(std::move(birth));
   table_.mark_born(device);
   born_devices_.insert(device);
+  dead_devices_.erase(device);
 }
 
-void edge_node::publish_births(epoch_ms now) {
+void edge_node::append_device_death(const std::string& device, epoch_ms now, std::vector<outgoing>& out) {
+  tahu::Payload death;
+  death.set_timestamp(static_cast<std::uint64_t>(now));
+  out.push_back({topic_for(message_type::ddeath, device), death.SerializeAsString()});
+  born_devices_.erase(device);
+}
+
+void edge_node::append_births(epoch_ms now, std::vector<outgoing>& out) {
   // The node metrics as the agent sees them right now.
   if (status_now_) {
     v1::Envelope envelope;
@@ -170,31 +188,44 @@ void edge_node::publish_births(epoch_ms now) {
       for (const metric_reading& reading : readings_of_status(envelope.status(), now)) table_.set_current(reading);
   }
   table_.set_current({node_metric(std::string(bdseq_metric)), metric_value::of_integer(bdseq_.current()), quality_good, 0});
-  std::vector<outgoing> out;
-  seq_ = 0;
   tahu::Payload nbirth;
   nbirth.set_timestamp(static_cast<std::uint64_t>(now));
   for (std::size_t index : table_.metrics_of("")) add_birth_metric(nbirth, table_.at(index));
-  nbirth.set_seq(next_seq());
-  out.push_back({topic_for(message_type::nbirth), nbirth.SerializeAsString()});
+  outgoing birth{topic_for(message_type::nbirth), nbirth.SerializeAsString(), outgoing::numbering::restart, true};
+  out.push_back(std::move(birth));
   table_.mark_born("");
   born_devices_.clear();
   for (const std::string& device : table_.devices())
-    if (dead_devices_.count(device) == 0) publish_device_birth(device, now, out);
+    if (dead_devices_.count(device) == 0 && retired_devices_.count(device) == 0) append_device_birth(device, now, out);
   ++counters_.births;
   rebirth_due_ = false;
-  send_all(out, 0);
+}
+
+bool edge_node::publish_births(epoch_ms now) {
+  std::vector<outgoing> out;
+  table_.begin();
+  append_births(now, out);
+  table_.commit();
+  if (send_all(out, 0) == transport::publish_outcome::ok) return true;
+  // The host cannot read data without its births: start over in a new session.
+  if (wire_->connected() && restart_session_) restart_session_("the births could not be sent", false);
+  return false;
 }
 
 // --- the connection -----------------------------------------------------------------
 
+void edge_node::on_session_started() {
+  // The CONNECT carrying this bdSeq's Will was accepted: a later session needs a new one,
+  // even if this one ends before it is born (its Will may still be published).
+  bdseq_.session_established();
+}
+
 void edge_node::on_wire_connected() {
   wire_connected_ = true;
-  bdseq_.session_established();
   born_devices_.clear();
-  if (!settings_.primary_host_id.empty()) {
-    // A new session learns the host's state again (its retained STATE arrives next).
-    host_online_ = false;
+  birth_tags_.clear();
+  if (!host_online_) {
+    // The host's retained STATE arrives next (or already came, before the SUBACK).
     log_.info("connected; waiting for the primary host " + settings_.primary_host_id + " (" +
               state_topic(settings_.primary_host_id) + ") to be online before the birth");
     return;
@@ -203,33 +234,44 @@ void edge_node::on_wire_connected() {
 }
 
 void edge_node::go_online() {
-  if (online_ || !wire_connected_ || !wire_) return;
-  publish_births(wall_clock_ms());
-  if (!wire_->connected()) return;  // the births found the connection gone
+  if (online_ || !wire_connected_ || !wire_ || !host_online_) return;
+  if (!publish_births(wall_clock_ms())) return;
   online_ = true;
   log_.info("born as " + topic_for(message_type::nbirth) + " (bdSeq " + std::to_string(bdseq_.current()) + ", " +
             std::to_string(born_devices_.size()) + " devices)");
   if (outer_.connected) outer_.connected();
 }
 
+void edge_node::end_session(const std::string& reason) {
+  if (!online_) return;
+  // An intentional disconnect discards the Will: the node says its NDEATH itself.
+  std::vector<outgoing> out{{topic_for(message_type::ndeath), encode_ndeath(bdseq_.current(), wall_clock_ms()),
+                             outgoing::numbering::none, false, 1}};
+  send_all(out, 0);
+  online_ = false;
+  wire_to_outer_.clear();
+  outer_pending_.clear();
+  birth_tags_.clear();
+  if (outer_.connection_lost) outer_.connection_lost(reason);
+}
+
 void edge_node::go_offline(const std::string& reason) {
   if (!online_) return;
   // The specification has the node end its session when the primary host goes away:
   // an NDEATH now, then a new session (new bdSeq) that waits for the host to return.
-  std::vector<outgoing> out{{topic_for(message_type::ndeath), encode_ndeath(bdseq_.current(), wall_clock_ms())}};
-  wire_->publish(out.front().topic, std::move(out.front().payload), 1, false, next_wire_tag_++);
-  online_ = false;
-  wire_to_outer_.clear();
-  outer_pending_.clear();
-  if (outer_.connection_lost) outer_.connection_lost(reason);
-  if (restart_session_) restart_session_(reason);
+  end_session(reason);
+  if (restart_session_) restart_session_(reason, true);
 }
 
 void edge_node::on_wire_lost(const std::string& reason) {
   wire_connected_ = false;
   wire_to_outer_.clear();
   outer_pending_.clear();
+  birth_tags_.clear();
   born_devices_.clear();
+  retry_pending_ = false;
+  // A new session learns the host's state again from its retained STATE.
+  host_online_ = settings_.primary_host_id.empty();
   if (!online_) return;
   online_ = false;
   if (outer_.connection_lost) outer_.connection_lost(reason);
@@ -240,6 +282,13 @@ void edge_node::on_wire_delivered(std::uint64_t wire_tag) {
   if (found == wire_to_outer_.end()) return;
   const std::uint64_t outer_tag = found->second;
   wire_to_outer_.erase(found);
+  birth_tags_.erase(wire_tag);
+  if (retry_pending_ && window_has_room()) {
+    // The outbox stopped on a retry while the connection stayed up: it may go on.
+    retry_pending_ = false;
+    if (outer_.writable) boost::asio::post(io_, [this] { if (outer_.writable) outer_.writable(); });
+  }
+  if (outer_tag == 0) return;
   auto pending = outer_pending_.find(outer_tag);
   if (pending == outer_pending_.end()) return;
   if (--pending->second > 0) return;
@@ -251,11 +300,22 @@ void edge_node::on_wire_refused(std::uint64_t wire_tag, const transport::publish
   auto found = wire_to_outer_.find(wire_tag);
   if (found == wire_to_outer_.end()) return;
   const std::uint64_t outer_tag = found->second;
+  const bool birth = birth_tags_.erase(wire_tag) > 0;
+  wire_to_outer_.erase(found);
+  if (birth) {
+    // Without its birth the host cannot read what follows: a new session, after the backoff.
+    log_.error("the broker refused a birth certificate (" + refusal.reason + "); starting a new session");
+    if (restart_session_) restart_session_("the broker refused a birth", false);
+    return;
+  }
+  // The host sees a gap in seq where the refused message was: births again before the next.
+  rebirth_due_ = true;
+  if (outer_tag == 0) return;
   // One refusal settles the whole outbox message; its other parts no longer count.
   for (auto it = wire_to_outer_.begin(); it != wire_to_outer_.end();)
     it = it->second == outer_tag ? wire_to_outer_.erase(it) : std::next(it);
   outer_pending_.erase(outer_tag);
-  if (outer_tag != 0 && outer_.refused) outer_.refused(outer_tag, refusal);
+  if (outer_.refused) outer_.refused(outer_tag, refusal);
 }
 
 void edge_node::on_message(const std::string& topic_text, const std::string& payload) {
@@ -275,6 +335,7 @@ void edge_node::on_state(const std::string& payload) {
   // A STATE is a few dozen bytes; anything large is not one, and is not parsed.
   constexpr std::size_t max_state_bytes = 4096;
   if (payload.size() > max_state_bytes) {
+    ++counters_.commands_too_large;
     log_.limited(log::level::warn, "state-payload",
                  where + ": " + std::to_string(payload.size()) + " bytes is not a STATE payload; ignored");
     return;
@@ -282,14 +343,17 @@ void edge_node::on_state(const std::string& payload) {
   const wire::json_parse_result parsed = wire::parse_json(payload, 4);
   const wire::json_value* online = parsed.ok() ? parsed.value.find("online") : nullptr;
   const wire::json_value* timestamp = parsed.ok() ? parsed.value.find("timestamp") : nullptr;
-  if (!online || !online->is_bool() || !timestamp || !timestamp->is_number()) {
+  // Unix ms up to the year 2286; anything else is not a clock reading (and would not convert).
+  const bool plausible_time = timestamp && timestamp->is_number() && timestamp->as_number() >= 0 &&
+                              timestamp->as_number() < 1e13;
+  if (!online || !online->is_bool() || !plausible_time) {
     log_.limited(log::level::warn, "state-payload",
                  where + ": not a Sparkplug 3.0 STATE payload ({\"online\":bool,\"timestamp\":ms})" +
                      (parsed.ok() ? std::string() : ": " + parsed.error) + "; ignored");
     return;
   }
   const auto at = static_cast<std::int64_t>(timestamp->as_number());
-  // A STATE older than one already taken is a stale retained copy (specification 5.x: compare timestamps).
+  // A STATE older than one already taken is a stale retained copy (specification: compare timestamps).
   if (at < host_state_time_) return;
   host_state_time_ = at;
   if (online->as_bool()) {
@@ -298,7 +362,7 @@ void edge_node::on_state(const std::string& payload) {
     go_online();
     return;
   }
-  if (host_online_) {
+  if (host_online_ && online_) {
     ++counters_.host_offline;
     log_.warn("primary host " + settings_.primary_host_id +
               " is offline: holding data in the spool until it is back (then sent as is_historical)");
@@ -308,6 +372,13 @@ void edge_node::on_state(const std::string& payload) {
 }
 
 void edge_node::on_command(const topic& t, const std::string& payload) {
+  constexpr std::size_t max_command_bytes = 16u << 10;
+  if (payload.size() > max_command_bytes) {
+    ++counters_.commands_too_large;
+    log_.limited(log::level::warn, "command-size",
+                 format_topic(t) + ": " + std::to_string(payload.size()) + " bytes; not read");
+    return;
+  }
   tahu::Payload command;
   if (!command.ParseFromString(payload)) {
     log_.limited(log::level::warn, "command-payload", format_topic(t) + ": not a Sparkplug B payload; ignored");
@@ -317,8 +388,15 @@ void edge_node::on_command(const topic& t, const std::string& payload) {
     if (t.type == message_type::ncmd && metric.name() == rebirth_metric) {
       if (!metric.boolean_value()) continue;
       ++counters_.rebirth_requests;
-      log_.info("rebirth requested by " + format_topic(t));
-      if (online_) publish_births(wall_clock_ms());
+      log_.limited(log::level::info, "rebirth", "rebirth requested by " + format_topic(t));
+      if (!online_) continue;
+      // Requests come in bursts (every host that lost track asks): while births are still
+      // unacknowledged, the others are one more birth before the next message.
+      if (!birth_tags_.empty()) {
+        rebirth_due_ = true;
+      } else {
+        publish_births(wall_clock_ms());
+      }
       continue;
     }
     ++counters_.commands_ignored;
@@ -328,7 +406,34 @@ void edge_node::on_command(const topic& t, const std::string& payload) {
   }
 }
 
+void edge_node::reconfigure(const std::vector<std::string>& materials, const std::vector<std::string>& sources) {
+  const std::size_t before = table_.size();
+  for (const std::string& material : materials) declare_material(material);
+  if (table_.size() != before && online_) rebirth_due_ = true;
+  settings_.materials = materials;
+  const std::set<std::string> configured(sources.begin(), sources.end());
+  std::vector<outgoing> out;
+  for (const std::string& device : table_.devices()) {
+    if (configured.count(device) > 0) {
+      retired_devices_.erase(device);
+      continue;
+    }
+    if (!retired_devices_.insert(device).second) continue;
+    // A source a reload removed: its device is dead for the host.
+    if (online_ && born_devices_.count(device) > 0) append_device_death(device, wall_clock_ms(), out);
+    dead_devices_.erase(device);
+  }
+  if (!out.empty()) send_all(out, 0);
+}
+
 // --- data ---------------------------------------------------------------------------
+
+bool edge_node::window_has_room() const {
+  // One outbox message makes up to a DDATA per source (and maybe births): keep room for that.
+  const std::size_t limit = std::min(receive_maximum_, settings_.max_in_flight);
+  const std::size_t reserve = std::min<std::size_t>(table_.devices().size() + 2, limit / 2);
+  return wire_to_outer_.size() + reserve < limit;
+}
 
 transport::publish_outcome edge_node::publish(const std::string&, std::string payload, int, bool, std::uint64_t tag) {
   if (!online_ || !wire_ || !wire_->connected()) return transport::publish_outcome::retry;
@@ -338,32 +443,41 @@ transport::publish_outcome edge_node::publish(const std::string&, std::string pa
     return transport::publish_outcome::drop;
   }
   const epoch_ms now = wall_clock_ms();
-  if (rebirth_due_) publish_births(now);
-  if (!online_ || !wire_->connected()) return transport::publish_outcome::retry;
+  if (envelope.has_status() && envelope.status().state() == v1::AgentStatus::STATE_OFFLINE) {
+    // A clean stop: the node says its own NDEATH (the DISCONNECT that follows discards the Will).
+    end_session("stopping");
+    return transport::publish_outcome::ok;
+  }
+  if (tag != 0 && !window_has_room()) {
+    retry_pending_ = true;
+    return transport::publish_outcome::retry;
+  }
   const bool historical = envelope.replayed();
+  // What a message changes in the table counts only if the whole message went out.
+  const std::set<std::string> born_before = born_devices_, dead_before = dead_devices_;
+  const bool rebirth_due_before = rebirth_due_;
+  table_.begin();
   std::vector<outgoing> out;
+  if (rebirth_due_) append_births(now, out);
   switch (envelope.body_case()) {
     case v1::Envelope::kTelemetry:
-      if (!encode_telemetry(envelope.telemetry(), historical, now, out)) return transport::publish_outcome::retry;
+      encode_telemetry(envelope.telemetry(), historical, now, out);
       break;
     case v1::Envelope::kAlert:
-      encode_node_data(readings_of_material(envelope.alert().material(), envelope.alert().material().at()),
-                       historical, now, out);
+      encode_data(message_type::ndata, "",
+                  readings_of_material(envelope.alert().material(), envelope.alert().material().at()), historical, now,
+                  out);
       break;
     case v1::Envelope::kStatus:
-      if (envelope.status().state() == v1::AgentStatus::STATE_OFFLINE) {
-        // A clean stop: the node says its own NDEATH (the DISCONNECT that follows discards the Will).
-        out.push_back({topic_for(message_type::ndeath), encode_ndeath(bdseq_.current(), now)});
-        online_ = false;
-        const std::uint64_t wire_tag = next_wire_tag_++;
-        return wire_->publish(out.front().topic, std::move(out.front().payload), 1, false, wire_tag);
-      }
-      encode_node_data(readings_of_status(envelope.status(), envelope.status().time()), false, now, out);
+      encode_data(message_type::ndata, "", readings_of_status(envelope.status(), envelope.status().time()), false, now,
+                  out);
       break;
     default:
+      table_.rollback();
       return transport::publish_outcome::drop;
   }
   if (out.empty()) {
+    table_.commit();
     // Nothing changed (report by exception): the message is as good as delivered.
     if (tag != 0)
       boost::asio::post(io_, [this, tag] {
@@ -371,132 +485,164 @@ transport::publish_outcome edge_node::publish(const std::string&, std::string pa
       });
     return transport::publish_outcome::ok;
   }
-  return send_all(out, tag);
+  const transport::publish_outcome outcome = send_all(out, tag);
+  if (outcome == transport::publish_outcome::ok) {
+    table_.commit();
+    return outcome;
+  }
+  // Sent again whole later: as if this attempt had not been made (what did go out of it
+  // reaches the host twice, never not at all).
+  table_.rollback();
+  born_devices_ = born_before;
+  dead_devices_ = dead_before;
+  rebirth_due_ = rebirth_due_before;
+  if (outcome == transport::publish_outcome::retry && wire_->connected()) retry_pending_ = true;
+  return outcome;
 }
 
-bool edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historical, epoch_ms now,
+void edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historical, epoch_ms now,
                                  std::vector<outgoing>& out) {
-  struct device_readings {
-    std::string device;
+  // One source's readings, one sample at a time, in the order they were read.
+  struct sample_readings {
     std::vector<metric_reading> readings;
-    bool stale = false;   ///< the source stopped answering (its values are republished stale)
+    bool stale = false;      ///< republished because the source stopped answering
     bool new_metric = false;
-    bool rebury = false;  ///< held data of a source that is dead now: DBIRTH, the data, DDEATH again
   };
-  std::vector<device_readings> devices;
-  auto device_of = [&](std::uint32_t source) -> device_readings& {
+  struct device_samples {
+    std::string device;
+    std::vector<sample_readings> samples;
+  };
+  std::vector<device_samples> devices;
+  auto sample_of = [&](std::uint32_t source) -> sample_readings& {
     const std::string name = static_cast<int>(source) < batch.sources_size() ? batch.sources(static_cast<int>(source))
                                                                            : "source-" + std::to_string(source);
-    for (auto& d : devices)
-      if (d.device == name) return d;
-    devices.push_back({name, {}, false, false, false});
-    return devices.back();
+    device_samples* d = nullptr;
+    for (auto& candidate : devices)
+      if (candidate.device == name) d = &candidate;
+    if (d == nullptr) {
+      devices.push_back({name, {}});
+      d = &devices.back();
+    }
+    d->samples.emplace_back();
+    return d->samples.back();
   };
-  auto add = [&](device_readings& d, const std::string& name, datatype type, const std::string& unit,
-                 metric_value value, quality q, epoch_ms at) {
+  auto add = [&](const std::string& device, sample_readings& s, const std::string& name, datatype type,
+                 const std::string& unit, metric_value value, quality q, epoch_ms at) {
     bool added = false;
-    if (table_.size() >= settings_.max_metrics && table_.find(d.device, name) == metric_table::npos) {
+    if (table_.size() >= settings_.max_metrics && table_.find(device, name) == metric_table::npos) {
       ++counters_.metrics_dropped;
       log_.limited(log::level::warn, "max-metrics",
-                   d.device + ": more than " + std::to_string(settings_.max_metrics) + " metrics; '" + name +
+                   device + ": more than " + std::to_string(settings_.max_metrics) + " metrics; '" + name +
                        "' and further new ones are not sent (counted in plant_agent_sparkplug_metrics_dropped_total)");
       return;
     }
-    const std::size_t index = table_.declare(d.device, name, type, unit, true, added);
-    d.new_metric = d.new_metric || added;
+    const std::size_t index = table_.declare(device, name, type, unit, true, added);
+    s.new_metric = s.new_metric || added;
     if (q == quality::bad) value = metric_value{};  // a failed read has no value
-    d.readings.push_back({index, std::move(value), quality_code(q), at});
-    if (q == quality::stale) d.stale = true;
+    s.readings.push_back({index, std::move(value), quality_code(q), at});
+    if (q == quality::stale) s.stale = true;
   };
   const epoch_ms base = batch.base_time();
   for (const v1::LineStatus& line : batch.lines()) {
-    device_readings& d = device_of(line.source());
+    const std::string device = static_cast<int>(line.source()) < batch.sources_size()
+                                   ? batch.sources(static_cast<int>(line.source()))
+                                   : "source-" + std::to_string(line.source());
+    sample_readings& s = sample_of(line.source());
     const quality q = quality_of(line.quality());
     const epoch_ms at = base + line.source_time();
-    add(d, line_metric(line.line(), "state"), datatype::string, "",
+    add(device, s, line_metric(line.line(), "state"), datatype::string, "",
         metric_value::of_text(std::string(wire::line_state_name(line.state()))), q, at);
-    add(d, line_metric(line.line(), "good_count"), datatype::uint64, "", metric_value::of_integer(line.good_count()), q, at);
-    add(d, line_metric(line.line(), "reject_count"), datatype::uint64, "", metric_value::of_integer(line.reject_count()), q,
-        at);
-    add(d, line_metric(line.line(), "good_rate"), datatype::double_, "", metric_value::of_number(line.good_rate()), q, at);
+    add(device, s, line_metric(line.line(), "good_count"), datatype::uint64, "", metric_value::of_integer(line.good_count()),
+        q, at);
+    add(device, s, line_metric(line.line(), "reject_count"), datatype::uint64, "",
+        metric_value::of_integer(line.reject_count()), q, at);
+    add(device, s, line_metric(line.line(), "good_rate"), datatype::double_, "", metric_value::of_number(line.good_rate()),
+        q, at);
   }
   for (const v1::StockLevel& stock : batch.stocks()) {
-    device_readings& d = device_of(stock.source());
-    add(d, stock_metric(stock.material()), datatype::double_, stock.unit(), metric_value::of_number(stock.quantity()),
-        quality_of(stock.quality()), base + stock.source_time());
+    const std::string device = static_cast<int>(stock.source()) < batch.sources_size()
+                                   ? batch.sources(static_cast<int>(stock.source()))
+                                   : "source-" + std::to_string(stock.source());
+    sample_readings& s = sample_of(stock.source());
+    add(device, s, stock_metric(stock.material()), datatype::double_, stock.unit(),
+        metric_value::of_number(stock.quantity()), quality_of(stock.quality()), base + stock.source_time());
   }
 
-  // Births first, so every data message after them has a seq above theirs.
-  bool node_rebirth = false;
-  std::vector<std::string> device_births;
-  for (device_readings& d : devices) {
-    const bool born = born_devices_.count(d.device) > 0;
-    if (!historical && d.stale) continue;  // dying: handled below, no birth
-    const bool returning = !historical && dead_devices_.count(d.device) > 0;
-    if (born && d.new_metric) node_rebirth = true;
-    if (born && !d.new_metric) continue;
-    // Held data of a source that is dead now still goes out, framed by a birth and a death,
-    // since nothing may arrive for a dead device and nothing held may be lost.
-    if (!born && historical && dead_devices_.count(d.device) > 0) d.rebury = true;
-    // A birth shows the first reading of this message: for every metric with live data, for
-    // metrics that have no value yet with held data, so the host starts from real values.
-    std::set<std::size_t> seeded;
-    for (const metric_reading& r : d.readings) {
+  // A birth shows the readings it is made for, so the host starts from real values.
+  auto seed = [&](const sample_readings& s, bool only_empty) {
+    for (const metric_reading& r : s.readings) {
       const metric_entry& m = table_.at(r.metric);
-      if (historical && !(m.current_time == 0 && m.current.is_null)) continue;
-      if (seeded.insert(r.metric).second) table_.set_current(r);
+      if (only_empty && !(m.current_time == 0 && m.current.is_null)) continue;
+      table_.set_current(r);
     }
-    if (returning) {
-      dead_devices_.erase(d.device);
-      log_.info(d.device + " answers again: DBIRTH");
+  };
+  // Metrics never seen before take their first reading of this message, and one rebirth
+  // before any of its data announces every metric a born source gained (never one per sample).
+  bool rebirth = false;
+  for (const device_samples& d : devices) {
+    retired_devices_.erase(d.device);  // configured again
+    for (const sample_readings& s : d.samples) {
+      if (!s.stale || historical) seed(s, true);
+      rebirth = rebirth || (s.new_metric && born_devices_.count(d.device) > 0);
     }
-    if (!born) device_births.push_back(d.device);
   }
-  if (node_rebirth) {
-    publish_births(now);
-    if (!wire_->connected()) return false;
-  } else if (!device_births.empty()) {
-    std::vector<outgoing> births;
-    for (const std::string& device : device_births) publish_device_birth(device, now, births);
-    if (send_all(births, 0) != transport::publish_outcome::ok) return false;
-  }
+  if (rebirth) append_births(now, out);
 
-  for (device_readings& d : devices) {
-    if (!historical && d.stale) {
-      if (dead_devices_.insert(d.device).second) {
-        table_.mark_stale(d.device);
-        if (born_devices_.erase(d.device) > 0) {
-          out.push_back(device_death(d.device, now));
-          ++counters_.device_deaths;
-          log_.warn(d.device + " stopped answering: DDEATH");
-        }
+  for (device_samples& d : devices) {
+    std::vector<metric_reading> pending;  // this source's data since its last birth or death
+    auto flush = [&] {
+      if (!pending.empty()) encode_data(message_type::ddata, d.device, pending, historical, now, out);
+      pending.clear();
+    };
+    if (historical) {
+      // Held data goes out whole, whatever the source's state now: a dead source's history
+      // between a DBIRTH and a new DDEATH, since nothing may arrive for a dead device.
+      const bool dead = dead_devices_.count(d.device) > 0;
+      if (born_devices_.count(d.device) == 0) append_device_birth(d.device, now, out);
+      for (const sample_readings& s : d.samples) pending.insert(pending.end(), s.readings.begin(), s.readings.end());
+      flush();
+      if (dead) {
+        append_device_death(d.device, now, out);
+        dead_devices_.insert(d.device);
       }
       continue;
     }
-    if (born_devices_.count(d.device) == 0) continue;
-    encode_data(message_type::ddata, d.device, d.readings, historical, now, out);
-    if (d.rebury) {
-      born_devices_.erase(d.device);
-      out.push_back(device_death(d.device, now));
+    for (std::size_t k = 0; k < d.samples.size(); ++k) {
+      const sample_readings& s = d.samples[k];
+      if (s.stale) {
+        // The source stopped answering: its data so far, then its death.
+        flush();
+        if (dead_devices_.insert(d.device).second) {
+          table_.mark_stale(d.device);
+          if (born_devices_.count(d.device) > 0) {
+            append_device_death(d.device, now, out);
+            ++counters_.device_deaths;
+            log_.warn(d.device + " stopped answering: DDEATH");
+          }
+        }
+        continue;
+      }
+      if (born_devices_.count(d.device) == 0) {
+        // A new source, or one that answers again: born with its first readings from here on
+        // (a poll's line and stock samples come one after the other).
+        flush();
+        std::set<std::size_t> seeded;
+        for (std::size_t j = k; j < d.samples.size() && !d.samples[j].stale; ++j)
+          for (const metric_reading& r : d.samples[j].readings)
+            if (seeded.insert(r.metric).second) table_.set_current(r);
+        if (dead_devices_.count(d.device) > 0) log_.info(d.device + " answers again: DBIRTH");
+        append_device_birth(d.device, now, out);
+      }
+      pending.insert(pending.end(), s.readings.begin(), s.readings.end());
     }
+    flush();
   }
-  return true;
-}
-
-edge_node::outgoing edge_node::device_death(const std::string& device, epoch_ms now) {
-  tahu::Payload death;
-  death.set_timestamp(static_cast<std::uint64_t>(now));
-  death.set_seq(next_seq());
-  return {topic_for(message_type::ddeath, device), death.SerializeAsString()};
-}
-
-void edge_node::encode_node_data(const std::vector<metric_reading>& readings, bool historical, epoch_ms now,
-                                 std::vector<outgoing>& out) {
-  encode_data(message_type::ndata, "", readings, historical, now, out);
 }
 
 void edge_node::encode_data(message_type type, const std::string& device, const std::vector<metric_reading>& readings,
                             bool historical, epoch_ms now, std::vector<outgoing>& out) {
+  const std::size_t limit = broker_payload_limit_ > 0 ? std::min(broker_payload_limit_, settings_.max_payload_bytes)
+                                                      : settings_.max_payload_bytes;
   std::vector<tahu::Payload> payloads(1);
   std::size_t bytes = payload_overhead;
   for (const metric_reading& r : readings) {
@@ -516,7 +662,7 @@ void edge_node::encode_data(message_type type, const std::string& device, const 
       probe = one.metrics(0);
     }
     const std::size_t cost = probe.ByteSizeLong() + per_metric_overhead;
-    if (payloads.back().metrics_size() > 0 && bytes + cost > settings_.max_payload_bytes) {
+    if (payloads.back().metrics_size() > 0 && bytes + cost > limit) {
       payloads.emplace_back();
       bytes = payload_overhead;
     }
@@ -526,7 +672,6 @@ void edge_node::encode_data(message_type type, const std::string& device, const 
   for (tahu::Payload& payload : payloads) {
     if (payload.metrics_size() == 0) continue;
     payload.set_timestamp(static_cast<std::uint64_t>(now));
-    payload.set_seq(next_seq());
     out.push_back({topic_for(type, device), payload.SerializeAsString()});
   }
 }
@@ -534,21 +679,37 @@ void edge_node::encode_data(message_type type, const std::string& device, const 
 transport::publish_outcome edge_node::send_all(std::vector<outgoing>& out, std::uint64_t outer_tag) {
   if (out.empty()) return transport::publish_outcome::ok;
   if (outer_tag != 0) outer_pending_[outer_tag] = out.size();
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  for (outgoing& message : out) {
+    // The seq goes on last: protobuf takes fields in any order, and a message that is not
+    // sent takes no number.
+    std::uint64_t seq = seq_;
+    if (message.seq == outgoing::numbering::restart) seq = 0;
+    if (message.seq != outgoing::numbering::none) {
+      message.payload.push_back(static_cast<char>(0x18));  // field 3 (seq), varint
+      for (std::uint64_t v = seq; ; v >>= 7) {
+        if (v < 0x80) {
+          message.payload.push_back(static_cast<char>(v));
+          break;
+        }
+        message.payload.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      }
+    }
     const std::uint64_t wire_tag = next_wire_tag_++;
     const transport::publish_outcome outcome =
-        wire_->publish(out[i].topic, std::move(out[i].payload), settings_.qos, false, wire_tag);
+        wire_->publish(message.topic, std::move(message.payload), message.qos < 0 ? settings_.qos : message.qos, false,
+                       wire_tag);
     if (outcome == transport::publish_outcome::ok) {
       wire_to_outer_[wire_tag] = outer_tag;
+      if (message.birth) birth_tags_.insert(wire_tag);
+      if (message.seq != outgoing::numbering::none) seq_ = (seq + 1) % 256;
       continue;
     }
     // What was sent of this message no longer settles it: it goes again whole.
-    for (auto it = wire_to_outer_.begin(); it != wire_to_outer_.end();)
-      it = (outer_tag != 0 && it->second == outer_tag) ? wire_to_outer_.erase(it) : std::next(it);
-    outer_pending_.erase(outer_tag);
-    // The seqs given to what was not sent would look like a gap to the host: start over
-    // with a rebirth (seq 0) before the next message.
-    if (wire_->connected()) rebirth_due_ = true;
+    if (outer_tag != 0) {
+      for (auto it = wire_to_outer_.begin(); it != wire_to_outer_.end();)
+        it = it->second == outer_tag ? wire_to_outer_.erase(it) : std::next(it);
+      outer_pending_.erase(outer_tag);
+    }
     return outcome;
   }
   return transport::publish_outcome::ok;

@@ -55,6 +55,7 @@ struct edge_node_settings {
   std::filesystem::path bdseq_file;     ///< where bdSeq survives restarts
   std::size_t max_payload_bytes = 256u << 10;  ///< data messages are split below it
   std::size_t max_metrics = 50000;      ///< metrics announced at most (memory and births grow with them)
+  std::size_t max_in_flight = 64;       ///< Paho's in-flight limit on this connection
 };
 
 struct edge_node_counters {
@@ -64,6 +65,7 @@ struct edge_node_counters {
   std::uint64_t device_deaths = 0;      ///< DDEATH messages
   std::uint64_t host_offline = 0;       ///< times the primary host went offline
   std::uint64_t metrics_dropped = 0;    ///< readings of metrics past max_metrics, not sent
+  std::uint64_t commands_too_large = 0; ///< NCMD/DCMD/STATE payloads over the size bound, not read
 };
 
 class edge_node final : public transport::message_publisher {
@@ -79,8 +81,18 @@ class edge_node final : public transport::message_publisher {
   std::optional<mqtt_link::will_message> will_for_next_connect();
   /// The filters the connection subscribes to: NCMD, DCMD and the primary host's STATE.
   std::vector<std::string> subscriptions() const;
-  /// The connection to publish on; set once, before it connects.
-  void attach(transport::message_publisher& wire, std::function<void(const std::string&)> restart_session);
+  /// The connection to publish on, and how to end its session and start another
+  /// (`at_once` false: after the connection's backoff); set once, before it connects.
+  void attach(transport::message_publisher& wire,
+              std::function<void(const std::string& reason, bool at_once)> restart_session);
+  /// This connection's broker limits (MQTT 5 CONNACK): QoS 1 publishes in flight at most
+  /// (Receive Maximum) and the largest payload (0 = none stated).
+  void set_broker_limits(std::size_t receive_maximum, std::size_t max_payload_bytes);
+  /// After a reload: new [[material]] ids get their shortage metrics (a rebirth announces
+  /// them), and sources no longer configured get a DDEATH.
+  void reconfigure(const std::vector<std::string>& materials, const std::vector<std::string>& sources);
+  /// An intentional end of the session (a reload's reconnect): the node says its NDEATH.
+  void end_session(const std::string& reason);
 
   // message_publisher: what the outbox calls.
   bool connected() const override { return online_; }
@@ -97,12 +109,19 @@ class edge_node final : public transport::message_publisher {
   std::size_t metric_count() const { return table_.size(); }
 
  private:
+  /// One Sparkplug message waiting to be sent. Its seq is given when it is handed to the
+  /// connection, so a message that cannot be sent leaves no gap in the numbering.
   struct outgoing {
+    enum class numbering { next, restart, none };  ///< seq + 1, seq 0 (NBIRTH), no seq (NDEATH)
     std::string topic;
-    std::string payload;
+    std::string payload;                           ///< without its seq
+    numbering seq = numbering::next;
+    bool birth = false;
+    int qos = -1;                                  ///< -1 = settings.qos
   };
 
   void on_wire_connected();
+  void on_session_started();
   void on_wire_lost(const std::string& reason);
   void on_wire_delivered(std::uint64_t wire_tag);
   void on_wire_refused(std::uint64_t wire_tag, const transport::publish_refusal& refusal);
@@ -112,35 +131,36 @@ class edge_node final : public transport::message_publisher {
 
   void go_online();
   void go_offline(const std::string& reason);
-  /// NBIRTH (seq 0) and a DBIRTH for every source that answers.
-  void publish_births(epoch_ms now);
-  void publish_device_birth(const std::string& device, epoch_ms now, std::vector<outgoing>& out);
-  /// A DDEATH for `device` with the next seq.
-  outgoing device_death(const std::string& device, epoch_ms now);
-  std::uint64_t next_seq();
+  /// Publishes NBIRTH and every DBIRTH now; on failure the session is started over.
+  bool publish_births(epoch_ms now);
+  /// NBIRTH (seq 0) and a DBIRTH for every source that answers, appended to `out`.
+  void append_births(epoch_ms now, std::vector<outgoing>& out);
+  void append_device_birth(const std::string& device, epoch_ms now, std::vector<outgoing>& out);
+  void append_device_death(const std::string& device, epoch_ms now, std::vector<outgoing>& out);
   std::string topic_for(message_type type, const std::string& device = "") const;
 
   void declare_node_metrics();
-  /// The node metrics a status envelope carries, as readings (current values updated).
+  void declare_material(const std::string& material);
+  /// The node metrics a status envelope carries, as readings.
   std::vector<metric_reading> readings_of_status(const v1::AgentStatus& status, epoch_ms at);
   std::vector<metric_reading> readings_of_material(const v1::MaterialStatus& material, epoch_ms at);
   std::size_t node_metric(const std::string& name) const;
 
-  bool encode_telemetry(const v1::TelemetryBatch& batch, bool historical, epoch_ms now, std::vector<outgoing>& out);
-  void encode_node_data(const std::vector<metric_reading>& readings, bool historical, epoch_ms now,
-                        std::vector<outgoing>& out);
+  void encode_telemetry(const v1::TelemetryBatch& batch, bool historical, epoch_ms now, std::vector<outgoing>& out);
   /// DDATA/NDATA for `readings` (report by exception unless historical), split below the size limit.
   void encode_data(message_type type, const std::string& device, const std::vector<metric_reading>& readings,
                    bool historical, epoch_ms now, std::vector<outgoing>& out);
-  /// Sends `out` for outbox message `outer_tag` (0 = none); retry/drop as the connection says.
+  /// Sends `out` for outbox message `outer_tag` (0 = none); stops at the first that fails.
   transport::publish_outcome send_all(std::vector<outgoing>& out, std::uint64_t outer_tag);
+  /// Room in the connection's window for one more outbox message.
+  bool window_has_room() const;
 
   boost::asio::io_context& io_;
   edge_node_settings settings_;
   transport::publisher_events outer_;
   std::function<std::string()> status_now_;
   transport::message_publisher* wire_ = nullptr;
-  std::function<void(const std::string&)> restart_session_;
+  std::function<void(const std::string&, bool)> restart_session_;
   log::logger log_{"sparkplug"};
   bdseq_counter bdseq_;
   metric_table table_;
@@ -151,14 +171,19 @@ class edge_node final : public transport::message_publisher {
   std::int64_t host_state_time_ = -1;  ///< timestamp of the last STATE taken; older ones are ignored
   bool online_ = false;           ///< born: the outbox may publish
   std::uint64_t seq_ = 0;         ///< the next message's seq
-  bool rebirth_due_ = false;      ///< a publish failed after its seq was given: rebirth before the next
+  bool rebirth_due_ = false;      ///< births go out before the next message (a coalesced NCMD, new metrics)
+  bool retry_pending_ = false;    ///< the outbox was told to retry: tell it when the window opens
+  std::size_t receive_maximum_ = 65535;
+  std::size_t broker_payload_limit_ = 0;
   std::set<std::string> dead_devices_;    ///< sources whose values went stale: DDEATH sent
   std::set<std::string> born_devices_;    ///< DBIRTH sent in this session
+  std::set<std::string> retired_devices_; ///< removed by a reload: never born again
 
   // Each outbox message may become several Sparkplug publishes: it is delivered once all are.
   std::uint64_t next_wire_tag_ = 1;
   std::map<std::uint64_t, std::uint64_t> wire_to_outer_;
   std::map<std::uint64_t, std::size_t> outer_pending_;
+  std::set<std::uint64_t> birth_tags_;    ///< births in flight: a refusal of one ends the session
 };
 
 }  // namespace plant::sparkplug

@@ -58,6 +58,7 @@ std::size_t metric_table::declare(const std::string& device, const std::string& 
     metric_entry& existing = metrics_[found->second];
     if (!unit.empty() && existing.unit != unit) {
       // A unit that changes is announced again: the host shows what the device says.
+      remember(found->second);
       existing.unit = unit;
       added = true;
     }
@@ -90,6 +91,7 @@ std::vector<std::size_t> metric_table::metrics_of(const std::string& device) con
 }
 
 void metric_table::set_current(const metric_reading& reading) {
+  remember(reading.metric);
   metric_entry& m = metrics_[reading.metric];
   m.current = reading.value;
   m.current_quality = reading.quality;
@@ -100,6 +102,7 @@ bool metric_table::take_change(const metric_reading& reading) {
   metric_entry& m = metrics_[reading.metric];
   if (m.ever_reported && m.reported_quality == reading.quality && same_value(m.type, m.reported, reading.value))
     return false;
+  remember(reading.metric);
   m.reported = reading.value;
   m.reported_quality = reading.quality;
   m.ever_reported = true;
@@ -107,8 +110,10 @@ bool metric_table::take_change(const metric_reading& reading) {
 }
 
 void metric_table::mark_born(const std::string& device) {
-  for (metric_entry& m : metrics_) {
+  for (std::size_t i = 0; i < metrics_.size(); ++i) {
+    metric_entry& m = metrics_[i];
     if (m.device != device) continue;
+    remember(i);
     m.reported = m.current;
     m.reported_quality = m.current_quality;
     m.ever_reported = true;
@@ -116,8 +121,42 @@ void metric_table::mark_born(const std::string& device) {
 }
 
 void metric_table::mark_stale(const std::string& device) {
-  for (metric_entry& m : metrics_)
-    if (m.device == device && m.current_quality == quality_good) m.current_quality = quality_stale;
+  for (std::size_t i = 0; i < metrics_.size(); ++i) {
+    metric_entry& m = metrics_[i];
+    if (m.device != device || m.current_quality != quality_good) continue;
+    remember(i);
+    m.current_quality = quality_stale;
+  }
+}
+
+void metric_table::remember(std::size_t index) {
+  // Metrics declared since begin() go away whole on rollback: nothing to save.
+  if (recording_ && index < size_at_begin_) undo_.push_back({index, metrics_[index]});
+}
+
+void metric_table::begin() {
+  recording_ = true;
+  undo_.clear();
+  size_at_begin_ = metrics_.size();
+  devices_at_begin_ = devices_.size();
+  alias_at_begin_ = next_alias_;
+}
+
+void metric_table::commit() {
+  recording_ = false;
+  undo_.clear();
+}
+
+void metric_table::rollback() {
+  if (!recording_) return;
+  // Newest first, so the oldest saved copy of an entry is the one that stays.
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) metrics_[it->index] = it->entry;
+  for (std::size_t i = size_at_begin_; i < metrics_.size(); ++i)
+    by_name_.erase(std::make_pair(metrics_[i].device, metrics_[i].name));
+  metrics_.resize(size_at_begin_);
+  devices_.resize(devices_at_begin_);
+  next_alias_ = alias_at_begin_;
+  commit();
 }
 
 }  // namespace plant::sparkplug

@@ -83,7 +83,27 @@ class metric_table {
   /// Every metric of `device` is stale (its source stopped answering).
   void mark_stale(const std::string& device);
 
+  /// Starts recording changes, so that a message that could not be sent whole leaves
+  /// the table as it was before it (its metrics new again, its values not yet told).
+  void begin();
+  /// Keeps what changed since begin().
+  void commit();
+  /// Undoes everything since begin(): values, reports and declarations.
+  void rollback();
+
  private:
+  void remember(std::size_t index);
+
+  struct saved_entry {
+    std::size_t index;
+    metric_entry entry;
+  };
+  bool recording_ = false;
+  std::vector<saved_entry> undo_;
+  std::size_t size_at_begin_ = 0;
+  std::size_t devices_at_begin_ = 0;
+  std::uint64_t alias_at_begin_ = 1;
+
   std::vector<metric_entry> metrics_;
   std::map<std::pair<std::string, std::string>, std::size_t> by_name_;
   std::vector<std::string> devices_;

@@ -31,6 +31,11 @@ struct publisher_events {
   std::function<void(std::uint64_t tag, const publish_refusal& refusal)> refused;
   /// A message arrived on one of the connection's subscriptions (mqtt_options::subscriptions).
   std::function<void(const std::string& topic, const std::string& payload)> message;
+  /// The broker accepted the CONNECT (CONNACK), before `connected`: the Will of that CONNECT
+  /// now belongs to a session the broker holds.
+  std::function<void()> session_started;
+  /// A publish that answered retry can be tried again now, though the connection stayed up.
+  std::function<void()> writable;
 };
 
 class message_publisher {

@@ -134,7 +134,8 @@ void mqtt_publisher::create_client() {
   });
   if (options_.subscriptions.empty()) return;
   client_->set_message_callback([this, alive](mqtt::const_message_ptr message) {
-    if (!message) return;
+    // Commands and STATE are small; a peer sending more is not read (and cannot grow the queue).
+    if (!message || message->get_payload().size() > max_subscribed_payload_bytes) return;
     std::string topic = message->get_topic();
     std::string payload = message->get_payload_str();
     boost::asio::post(io_, [this, alive, topic = std::move(topic), payload = std::move(payload)] {
@@ -233,6 +234,7 @@ void mqtt_publisher::on_connect_success(std::uint32_t attempt, broker_limits lim
   if (limits_.receive_maximum < 65535) said += ", receive maximum " + std::to_string(limits_.receive_maximum);
   if (limits_.maximum_packet_size > 0) said += ", maximum packet size " + std::to_string(limits_.maximum_packet_size);
   log_.info("connected to " + options_.connection.url + said + ")");
+  if (events_.session_started) events_.session_started();
   if (options_.subscriptions.empty()) {
     report_connected();
     return;
@@ -253,6 +255,12 @@ void mqtt_publisher::on_subscribed(std::uint32_t attempt, bool granted, const st
   if (attempt != connect_attempt_ || !connected_ || subscribed_) return;
   if (!granted) {
     log_.limited(log::level::warn, "subscribe", why + " (" + options_.subscriptions.front() + "...); reconnecting");
+    // Close this connection first: the reconnect must not find the client still connected.
+    try {
+      client_->disconnect(0)->wait_for(std::chrono::milliseconds(200));
+    } catch (const std::exception&) {
+      abandon_client(why);
+    }
     lose_connection(why);
     return;
   }
@@ -264,13 +272,19 @@ void mqtt_publisher::report_connected() {
   if (events_.connected) events_.connected();
 }
 
-void mqtt_publisher::restart_session(const std::string& reason) {
+void mqtt_publisher::restart_session(const std::string& reason, bool at_once) {
   if (!connected_) return;
   try {
     // A moment for what was just published (Sparkplug's own NDEATH) to be acknowledged.
     client_->disconnect(200)->wait_for(std::chrono::milliseconds(500));
   } catch (const std::exception&) {
     // The connection is treated as gone either way.
+  }
+  if (!at_once) {
+    // Something on this session failed: the next one comes after the usual backoff.
+    lost_handled_ = false;
+    lose_connection(reason);
+    return;
   }
   // A chosen restart, not a failure: no backoff, no "cannot reach" warning.
   lost_handled_ = true;

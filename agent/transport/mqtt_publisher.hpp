@@ -77,8 +77,10 @@ class mqtt_publisher final : public message_publisher {
   /// New settings (a reload): the connection is closed and made again with them.
   void reconfigure(mqtt_options options);
   /// Ends the current session with a clean DISCONNECT (the broker discards the Will) and
-  /// starts a new one at once; `reason` is reported as the connection's loss.
-  void restart_session(const std::string& reason);
+  /// starts a new one, at once or after the backoff; `reason` is reported as the loss.
+  void restart_session(const std::string& reason, bool at_once);
+  /// Subscribed messages larger than this are not read.
+  static constexpr std::size_t max_subscribed_payload_bytes = 64u << 10;
 
  private:
   class paho_listener;

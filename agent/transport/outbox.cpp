@@ -284,6 +284,12 @@ void outbox::on_connection_lost() {
   blocked_ = true;
 }
 
+void outbox::on_writable() {
+  if (!publisher_.connected()) return;
+  blocked_ = false;
+  pump();
+}
+
 void outbox::on_delivered(std::uint64_t seq) {
   auto found = in_flight_.find(seq);
   if (found == in_flight_.end()) return;

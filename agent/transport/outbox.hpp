@@ -86,6 +86,8 @@ class outbox {
   void on_connected();
   void on_connection_lost();
   void on_delivered(std::uint64_t seq);
+  /// The publisher answered retry while staying connected and can take more now.
+  void on_writable();
   /// The broker refused `seq` (MQTT 5): dropped and reported when it never will take those
   /// bytes, else held in the store and sent again after a pause that grows while it refuses.
   void on_refused(std::uint64_t seq, const publish_refusal& refusal);

@@ -101,6 +101,7 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
   const bool birth = where.type == message_type::nbirth || where.type == message_type::dbirth;
   if (where.type == message_type::nbirth) {
     // A new session (or a rebirth): every alias is announced again.
+    aliases_total_ -= state.aliases.size() + state.by_name.size();
     state.aliases.clear();
     state.by_name.clear();
     state.last_seq.reset();
@@ -110,8 +111,14 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
   }
   if (where.type == message_type::dbirth) {
     ++audit.device_births;
-    for (auto it = state.aliases.begin(); it != state.aliases.end();)
-      it = it->first.first == where.device_id ? state.aliases.erase(it) : std::next(it);
+    for (auto it = state.aliases.begin(); it != state.aliases.end();) {
+      if (it->first.first != where.device_id) {
+        ++it;
+        continue;
+      }
+      it = state.aliases.erase(it);
+      --aliases_total_;
+    }
   }
   if (where.type == message_type::ddeath) ++audit.device_deaths;
 
@@ -120,10 +127,12 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
     ++audit.received;
     if (where.type == message_type::nbirth) {
       state.last_seq = *out.seq;
-    } else if (!audit.online && !state.last_seq) {
+    } else if (!audit.online) {
       out.before_birth = true;
       ++audit.before_birth;
-    } else if (state.last_seq) {
+    } else if (!state.last_seq) {
+      state.last_seq = *out.seq;  // a birth without a seq: count from the first message that has one
+    } else {
       const std::uint64_t expected = (*state.last_seq + 1) % 256;
       if (*out.seq == *state.last_seq) {
         out.repeated = true;
@@ -164,10 +173,18 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
     if (m.unit.empty() && known) m.unit = known->unit;
     read_value(metric, m);
     if (m.historical) ++audit.historical;
-    if (birth && !m.name.empty() && state.by_name.size() < max_aliases_) {
-      alias_entry entry{m.name, m.datatype, m.unit};
-      state.by_name[{device, m.name}] = entry;
-      if (m.alias) state.aliases[{device, *m.alias}] = entry;
+    if (birth && !m.name.empty()) {
+      const std::size_t more = m.alias ? 2 : 1;
+      if (state.aliases.size() + state.by_name.size() + more > max_aliases_ ||
+          aliases_total_ + more > max_aliases_total_) {
+        ++audit.aliases_untracked;
+      } else {
+        alias_entry entry{m.name, m.datatype, m.unit};
+        const std::size_t before = state.aliases.size() + state.by_name.size();
+        state.by_name[{device, m.name}] = entry;
+        if (m.alias) state.aliases[{device, *m.alias}] = entry;
+        aliases_total_ += state.aliases.size() + state.by_name.size() - before;
+      }
     }
     if (m.name == bdseq_metric && m.kind == decoded_metric::value_kind::integer) out.bdseq = m.integer;
     out.metrics.push_back(std::move(m));
@@ -181,6 +198,7 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
     // connection can arrive after the new NBIRTH.
     if (audit.online && audit.bdseq && out.bdseq == audit.bdseq) {
       audit.online = false;
+      state.last_seq.reset();  // the next session starts at its NBIRTH
       ++audit.deaths;
     } else {
       out.stale_death = true;
@@ -190,6 +208,11 @@ bool host_tracker::decode(const topic& where, std::string_view payload, decoded_
     out.bdseq = audit.bdseq;
   }
   return true;
+}
+
+void host_tracker::note_rebirth_requested(const std::string& group_id, const std::string& edge_node_id) {
+  auto found = audits_.find(std::make_pair(group_id, edge_node_id));
+  if (found != audits_.end()) ++found->second.rebirths_requested;
 }
 
 }  // namespace plant::sparkplug

@@ -71,13 +71,18 @@ struct node_audit {
   std::uint64_t unknown_aliases = 0;
   std::uint64_t device_births = 0;
   std::uint64_t device_deaths = 0;
+  std::uint64_t rebirths_requested = 0;  ///< NCMD rebirth requests the reader sent this node
+  std::uint64_t aliases_untracked = 0;   ///< births past the alias budget, not remembered
 };
 
 class host_tracker {
  public:
   /// Bounds: nodes tracked and aliases per node (what passes them is not tracked, and counted).
-  explicit host_tracker(std::size_t max_nodes = 10000, std::size_t max_aliases_per_node = 200000)
-      : max_nodes_(max_nodes), max_aliases_(max_aliases_per_node) {}
+  /// Bounds: nodes tracked, aliases per node and aliases over all nodes (what passes them is
+  /// not tracked, and counted).
+  explicit host_tracker(std::size_t max_nodes = 10000, std::size_t max_aliases_per_node = 200000,
+                        std::size_t max_aliases_total = 2000000)
+      : max_nodes_(max_nodes), max_aliases_(max_aliases_per_node), max_aliases_total_(max_aliases_total) {}
 
   /// Decodes one message on topic `where`; false with `error` when the payload is not a
   /// Sparkplug B payload (the session is left as it was).
@@ -87,6 +92,8 @@ class host_tracker {
   const std::map<std::pair<std::string, std::string>, node_audit>& nodes() const { return audits_; }
   /// Messages of nodes not tracked because max_nodes was reached.
   std::uint64_t nodes_dropped() const { return nodes_dropped_; }
+  /// Counts a rebirth request sent to a node (plant-watch publishes it).
+  void note_rebirth_requested(const std::string& group_id, const std::string& edge_node_id);
 
  private:
   struct alias_entry {
@@ -102,6 +109,8 @@ class host_tracker {
 
   std::size_t max_nodes_;
   std::size_t max_aliases_;
+  std::size_t max_aliases_total_;
+  std::size_t aliases_total_ = 0;  ///< entries in every node's aliases and by_name
   std::map<std::pair<std::string, std::string>, node_audit> audits_;
   std::map<std::pair<std::string, std::string>, node_state> states_;
   std::uint64_t nodes_dropped_ = 0;

@@ -42,12 +42,6 @@ std::uint8_t take_byte(const std::uint8_t*& data, std::size_t& size) {
   return b;
 }
 
-// Logging would flood the fuzzer's output and slow it down: only errors, and to a sink.
-struct quiet_logs {
-  quiet_logs() { log::set_level(log::level::error); }
-};
-const quiet_logs quiet;
-
 }  // namespace
 
 void fuzz_config(const std::uint8_t* data, std::size_t size) {
@@ -228,7 +222,7 @@ void fuzz_sparkplug(const std::uint8_t* data, std::size_t size) {
     s.bdseq_file = std::filesystem::temp_directory_path() / ("plant-fuzz-bdseq-" + std::to_string(::getpid()));
     auto made = std::make_unique<sparkplug::edge_node>(io, s, transport::publisher_events{}, nullptr);
     events = made->wire_events();
-    made->attach(wire, [](const std::string&) {});
+    made->attach(wire, [](const std::string&, bool) {});
     (void)made->will_for_next_connect();
     wire.connected_ = true;
     events.connected();

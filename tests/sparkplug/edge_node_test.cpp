@@ -54,6 +54,7 @@ struct edge_node_fixture : ::testing::Test {
   std::vector<std::uint64_t> delivered;
   int connected = 0;
   int lost = 0;
+  int restarts = 0;
   std::unique_ptr<edge_node> node;
   transport::publisher_events wire_events;
   std::string primary_host;
@@ -74,7 +75,8 @@ struct edge_node_fixture : ::testing::Test {
     outer.delivered = [this](std::uint64_t tag) { delivered.push_back(tag); };
     node = std::make_unique<edge_node>(io, s, outer, nullptr);
     wire_events = node->wire_events();
-    node->attach(wire, [this](const std::string&) {
+    node->attach(wire, [this](const std::string&, bool) {
+      ++restarts;
       wire.connected_ = false;
       wire_events.connection_lost("restart");
     });
@@ -83,7 +85,8 @@ struct edge_node_fixture : ::testing::Test {
   void connect() {
     (void)node->will_for_next_connect();
     wire.connected_ = true;
-    wire_events.connected();
+    wire_events.session_started();  // CONNACK
+    wire_events.connected();        // SUBACK
   }
 
   /// Seals `samples` (from source `source`) and hands the envelope to the node as the outbox would.
@@ -183,7 +186,10 @@ TEST_F(edge_node_fixture, a_source_gets_a_dbirth_with_units_then_data_by_alias_o
 TEST_F(edge_node_fixture, seq_wraps_from_255_to_0_without_a_gap_and_aliases_are_unique) {
   make_node();
   connect();
-  for (int i = 0; i < 300; ++i) ASSERT_EQ(send({stock_sample("resin", i, 1000 + i)}), transport::publish_outcome::ok);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(send({stock_sample("resin", i, 1000 + i)}), transport::publish_outcome::ok);
+    ack_all();
+  }
   auto messages = decoded();
   ASSERT_GT(messages.size(), 290u);
   std::uint64_t previous = *messages[0].seq;
@@ -203,6 +209,62 @@ TEST_F(edge_node_fixture, seq_wraps_from_255_to_0_without_a_gap_and_aliases_are_
   for (const auto& m : messages[1].metrics)
     if (m.alias) ++with_alias, aliases.insert(*m.alias);
   EXPECT_EQ(aliases.size(), with_alias) << "aliases are unique across node and devices";
+}
+
+TEST_F(edge_node_fixture, a_full_window_answers_retry_and_says_writable_when_acknowledgements_open_it) {
+  int writable = 0;
+  edge_node_settings s;
+  s.group_id = "site-a";
+  s.edge_node_id = "gw-1";
+  s.bdseq_file = dir.file("sparkplug/bdseq");
+  s.max_in_flight = 8;
+  transport::publisher_events outer;
+  outer.delivered = [this](std::uint64_t tag) { delivered.push_back(tag); };
+  outer.writable = [&] { ++writable; };
+  node = std::make_unique<edge_node>(io, s, outer, nullptr);
+  wire_events = node->wire_events();
+  node->attach(wire, [](const std::string&, bool) {});
+  connect();
+  transport::publish_outcome last = transport::publish_outcome::ok;
+  int sent = 0;
+  for (int i = 0; i < 20 && last == transport::publish_outcome::ok; ++i) {
+    last = send({stock_sample("resin", i, 1000 + i)});
+    if (last == transport::publish_outcome::ok) ++sent;
+  }
+  EXPECT_EQ(last, transport::publish_outcome::retry) << "the window of 8 publishes fills";
+  EXPECT_LT(sent, 8);
+  ack_all();
+  EXPECT_EQ(writable, 1);
+  EXPECT_EQ(send({stock_sample("resin", 99, 5000)}), transport::publish_outcome::ok);
+}
+
+TEST_F(edge_node_fixture, a_message_that_cannot_be_sent_whole_is_encoded_again_whole_with_no_seq_gap) {
+  make_node();
+  connect();
+  ack_all();
+  send({stock_sample("resin", 1, 1000)});  // DBIRTH + nothing new
+  ack_all();
+  const std::size_t before = wire.log.size();
+  // Two sources in one message: the second part finds the client's buffer full.
+  for (const sample& s : {stock_sample("resin", 2, 2000)}) batcher.add(s, "plc");
+  batcher.add(stock_sample("film", 3, 2000), "plc-b");
+  const std::string bytes = batcher.seal(50, 2000);
+  int calls = 0;
+  wire.answer = [&](std::uint64_t) { return ++calls == 2 ? transport::publish_outcome::retry : transport::publish_outcome::ok; };
+  EXPECT_EQ(node->publish("t", bytes, 1, false, 50), transport::publish_outcome::retry);
+  wire.answer = nullptr;
+  EXPECT_EQ(node->publish("t", bytes, 1, false, 50), transport::publish_outcome::ok);
+  // The first attempt's DDATA for plc, then the whole message again: plc's value 2 once more.
+  auto messages = decoded();
+  std::size_t resin_twos = 0;
+  for (std::size_t i = before; i < messages.size(); ++i)
+    for (const auto& m : messages[i].metrics)
+      if (m.name == "stock/resin/quantity" && m.number == 2.0) ++resin_twos;
+  EXPECT_EQ(resin_twos, 2u) << "the retry re-sends what report by exception had counted as told";
+  for (std::size_t i = 1; i < messages.size(); ++i) {
+    if (messages[i].where.type == message_type::nbirth) continue;
+    EXPECT_EQ(*messages[i].seq, (*messages[i - 1].seq + 1) % 256) << "no seq was spent on what was not sent";
+  }
 }
 
 TEST_F(edge_node_fixture, an_outbox_message_is_delivered_once_every_sparkplug_message_it_became_is_acknowledged) {
@@ -226,6 +288,7 @@ TEST_F(edge_node_fixture, a_rebirth_command_gives_a_fresh_nbirth_with_the_same_b
   make_node();
   connect();
   send({stock_sample("resin", 1, 1000)});
+  ack_all();  // births still in flight would fold the request into the next message
   const std::size_t before = wire.log.size();
   tahu::Payload command;
   auto* metric = command.add_metrics();
@@ -326,6 +389,24 @@ TEST_F(edge_node_fixture, bdseq_grows_by_one_per_session_and_survives_a_new_proc
   make_node();  // a restart reads the file: the next session gets the next number
   connect();
   EXPECT_EQ(node->bdseq(), 2u);
+}
+
+TEST_F(edge_node_fixture, a_retained_state_that_arrives_before_the_suback_still_lets_the_node_be_born) {
+  primary_host = "scada";
+  make_node();
+  (void)node->will_for_next_connect();
+  wire.connected_ = true;
+  wire_events.session_started();
+  // MQTT lets the broker send retained messages before the SUBACK.
+  wire_events.message("spBv1.0/STATE/scada", R"({"online":true,"timestamp":2000})");
+  EXPECT_EQ(connected, 0);
+  wire_events.connected();
+  EXPECT_EQ(connected, 1);
+  ASSERT_FALSE(wire.log.empty());
+  EXPECT_EQ(wire.log[0].topic, "spBv1.0/site-a/NBIRTH/gw-1");
+  // A STATE whose timestamp is no clock reading is ignored, not trusted.
+  wire_events.message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":1e300})");
+  EXPECT_TRUE(node->connected());
 }
 
 TEST_F(edge_node_fixture, with_a_primary_host_nothing_is_born_until_its_state_says_online_and_offline_ends_the_session) {

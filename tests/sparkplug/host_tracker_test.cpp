@@ -81,10 +81,15 @@ TEST(host_tracker, resolves_aliases_from_births_and_counts_gaps_repeats_and_unkn
   dead->set_long_value(4);
   ASSERT_TRUE(tracker.decode(*parse_topic("spBv1.0/g/NDEATH/n"), death.SerializeAsString(), m, error));
   EXPECT_FALSE(m.stale_death);
+  // Data after the session's death and before a new birth cannot be read as this session's.
+  data.set_seq(6);
+  ASSERT_TRUE(tracker.decode(*parse_topic("spBv1.0/g/DDATA/n/plc"), data.SerializeAsString(), m, error));
+  EXPECT_TRUE(m.before_birth);
+  EXPECT_EQ(m.missing_before, 0u);
   const node_audit& audit = tracker.nodes().begin()->second;
   EXPECT_EQ(audit.gaps, 2u);
   EXPECT_EQ(audit.repeats, 1u);
-  EXPECT_EQ(audit.unknown_aliases, 2u);  // the repeat carried it too
+  EXPECT_EQ(audit.unknown_aliases, 3u);  // the repeat and the message after the death carried it too
   EXPECT_EQ(audit.deaths, 1u);
   EXPECT_EQ(audit.stale_deaths, 1u);
   EXPECT_FALSE(audit.online);

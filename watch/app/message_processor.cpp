@@ -112,6 +112,11 @@ void message_processor::handle_sparkplug(const received_message& message, std::s
     auto key = std::make_pair(where->group_id, where->edge_node_id);
     auto asked = rebirth_asked_at_.find(key);
     const bool due = asked == rebirth_asked_at_.end() || received_at - asked->second >= rebirth_interval_ms;
+    if (asked == rebirth_asked_at_.end() && rebirth_asked_at_.size() >= max_pending_rebirths * 10) {
+      // Full (forged node ids can fill it): forget the requests older than the interval.
+      for (auto it = rebirth_asked_at_.begin(); it != rebirth_asked_at_.end();)
+        it = received_at - it->second >= rebirth_interval_ms ? rebirth_asked_at_.erase(it) : std::next(it);
+    }
     if (due && rebirth_requests_.size() < max_pending_rebirths && rebirth_asked_at_.size() < max_pending_rebirths * 10) {
       rebirth_asked_at_[key] = received_at;
       org::eclipse::tahu::protobuf::Payload request;
@@ -121,13 +126,14 @@ void message_processor::handle_sparkplug(const received_message& message, std::s
       metric->set_datatype(static_cast<std::uint32_t>(sparkplug::datatype::boolean));
       metric->set_boolean_value(true);
       sparkplug::topic command{sparkplug::message_type::ncmd, where->group_id, where->edge_node_id, ""};
-      rebirth_requests_.emplace_back(sparkplug::format_topic(command), request.SerializeAsString());
+      rebirth_requests_.push_back(
+          {where->group_id, where->edge_node_id, sparkplug::format_topic(command), request.SerializeAsString()});
     }
   }
 }
 
-std::vector<std::pair<std::string, std::string>> message_processor::take_rebirth_requests() {
-  std::vector<std::pair<std::string, std::string>> taken;
+std::vector<message_processor::rebirth_request> message_processor::take_rebirth_requests() {
+  std::vector<rebirth_request> taken;
   taken.swap(rebirth_requests_);
   return taken;
 }
@@ -151,7 +157,8 @@ std::vector<std::string> message_processor::sparkplug_audit_lines() const {
     w.field("births", a.births).field("deaths", a.deaths).field("stale_deaths", a.stale_deaths);
     w.field("received", a.received).field("gaps", a.gaps).field("repeats", a.repeats);
     w.field("historical_metrics", a.historical).field("before_birth", a.before_birth);
-    w.field("unknown_aliases", a.unknown_aliases).field("rebirths_requested", rebirths_requested_);
+    w.field("unknown_aliases", a.unknown_aliases).field("rebirths_requested", a.rebirths_requested);
+    w.field("aliases_untracked", a.aliases_untracked);
     w.field("device_births", a.device_births).field("device_deaths", a.device_deaths);
     w.end_object().end_object();
     lines.push_back(w.take());

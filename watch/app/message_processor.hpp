@@ -57,11 +57,20 @@ class message_processor {
   const sparkplug::host_tracker& sparkplug_nodes() const { return sparkplug_; }
   /// One `{"audit":{"kind":"sparkplug",...}}` line per Sparkplug edge node, sorted.
   std::vector<std::string> sparkplug_audit_lines() const;
-  /// NCMD rebirth requests (topic, payload) for nodes whose aliases had no birth; each
-  /// node is asked at most once per `rebirth_interval_ms`. Taken by the caller to publish.
-  std::vector<std::pair<std::string, std::string>> take_rebirth_requests();
+  /// A rebirth request for an edge node: publish `payload` on `topic`.
+  struct rebirth_request {
+    std::string group_id;
+    std::string edge_node_id;
+    std::string topic;
+    std::string payload;
+  };
+  /// NCMD rebirth requests for nodes whose data had no birth; each node is asked at most
+  /// once per `rebirth_interval_ms`. Taken by the caller to publish.
+  std::vector<rebirth_request> take_rebirth_requests();
   /// Counts a rebirth request the caller published.
-  void rebirth_sent() { ++rebirths_requested_; }
+  void rebirth_sent(const rebirth_request& request) {
+    sparkplug_.note_rebirth_requested(request.group_id, request.edge_node_id);
+  }
 
  private:
   void handle_sparkplug(const received_message& message, std::string& out, std::string& err);
@@ -71,8 +80,7 @@ class message_processor {
   sparkplug::host_tracker sparkplug_;
   sparkplug::decoded_message sparkplug_message_;
   std::map<std::pair<std::string, std::string>, epoch_ms> rebirth_asked_at_;
-  std::vector<std::pair<std::string, std::string>> rebirth_requests_;
-  std::uint64_t rebirths_requested_ = 0;
+  std::vector<rebirth_request> rebirth_requests_;
   // Decoding into an arena that is reset per message: a oneof body is freed
   // by Clear(), so without it every sample of every batch is a malloc + free.
   std::vector<char> arena_block_;

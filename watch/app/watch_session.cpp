@@ -148,10 +148,10 @@ struct watch_session::state {
       out_text.clear();
       processor.handle(message, out_text, err_text);
       write_out(out_text, true);  // one flush per JSON line, so a pipe sees each message at once
-      for (auto& [topic, payload] : processor.take_rebirth_requests()) {
-        if (subscriber && subscriber->publish(topic, payload, 0)) {
-          processor.rebirth_sent();
-          write_err("plant-watch: asked " + topic + " for a rebirth (data it has no birth for)\n");
+      for (const auto& request : processor.take_rebirth_requests()) {
+        if (subscriber && subscriber->publish(request.topic, request.payload, 0)) {
+          processor.rebirth_sent(request);
+          write_err("plant-watch: asked " + request.topic + " for a rebirth (data it has no birth for)\n");
         }
       }
       if (options.count > 0 && processor.received() >= options.count) {

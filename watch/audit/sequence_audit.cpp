@@ -4,6 +4,11 @@
 
 namespace plant::watch {
 
+namespace {
+// Unix ms of the year 2286: any later created_at is not a clock reading.
+constexpr std::int64_t max_plausible_time_ms = 10'000'000'000'000;
+}  // namespace
+
 using namespace plant::wire;
 
 bool sequence_audit::add_within_budget(seq_ranges& set, std::uint64_t first, std::uint64_t last) {
@@ -65,7 +70,8 @@ void sequence_audit::record(const std::string& site, const std::string& agent, c
   ++a.received;
   if (envelope.replayed()) {
     ++a.replayed;
-  } else {
+  } else if (envelope.created_at() > 0 && envelope.created_at() < max_plausible_time_ms) {
+    // A stamp from a hostile or broken sender would overflow the microseconds (found by fuzz_envelope).
     a.live_latency.record_us(received_at_us - envelope.created_at() * 1000);
   }
   const std::uint64_t seq = envelope.seq();

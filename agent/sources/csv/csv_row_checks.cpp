@@ -26,6 +26,9 @@ bool find_columns(const csv_record& record, const std::string& file, const std::
     return false;
   }
   header.clear();
+  // A header tried before (and refused) must not leave its column positions behind:
+  // they could point past the fields of the rows under this one (found by fuzz_csv).
+  for (const auto& slot : slots) slot.index->reset();
   for (const auto& name : record.fields) header.emplace_back(trim_cell(name));
   for (const auto& slot : slots) {
     if (slot.name->empty() && !slot.required) continue;
