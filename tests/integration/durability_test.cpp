@@ -209,11 +209,18 @@ TEST(durability, a_full_disk_keeps_a_csv_file_until_its_rows_are_safe_and_no_seq
   ASSERT_TRUE(again.start());
   PLANT_ASSERT_EVENTUALLY(!fs::exists(drop + "/stock.csv"), 20s) << again.log();
   PLANT_ASSERT_EVENTUALLY(stack.drained_since(mark), 20s) << again.log();
-  std::string all;
-  for (const auto& line : stack.watch().of_kind("telemetry")) all += line;
-  for (int i = 0; i < 40; ++i) {
-    EXPECT_NE(all.find("\"material\":\"part-" + std::to_string(i) + "\""), std::string::npos) << i;
-  }
+  // The file goes once its rows are synced, and a status may say "drained" before they were
+  // read: wait for the rows themselves to reach plant-watch (a race CI once lost).
+  auto missing_parts = [&] {
+    std::string all;
+    for (const auto& line : stack.watch().of_kind("telemetry")) all += line;
+    std::vector<int> missing;
+    for (int i = 0; i < 40; ++i)
+      if (all.find("\"material\":\"part-" + std::to_string(i) + "\"") == std::string::npos) missing.push_back(i);
+    return missing;
+  };
+  PLANT_EXPECT_EVENTUALLY(missing_parts().empty(), 20s)
+      << missing_parts().size() << " of the 40 rows never arrived\n" << again.log();
   std::string audit = stack.finish_and_audit(again, "gw-full");
   EXPECT_EQ(json_integer(audit, "duplicates"), 0) << audit << " (a reused seq shows as a duplicate)";
   EXPECT_EQ(json_integer(audit, "gaps"), json_integer(audit, "reported_dropped")) << audit;
