@@ -203,9 +203,7 @@ void edge_node::append_births(epoch_ms now, std::vector<outgoing>& out) {
 
 bool edge_node::publish_births(epoch_ms now) {
   std::vector<outgoing> out;
-  table_.begin();
   append_births(now, out);
-  table_.commit();
   if (send_all(out, 0) == transport::publish_outcome::ok) return true;
   // The host cannot read data without its births: start over in a new session.
   if (wire_->connected() && restart_session_) restart_session_("the births could not be sent", false);
@@ -513,7 +511,8 @@ void edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
     std::vector<sample_readings> samples;
   };
   std::vector<device_samples> devices;
-  auto sample_of = [&](std::uint32_t source) -> sample_readings& {
+  // The source's device with a new, empty sample at its end.
+  auto new_sample_of = [&](std::uint32_t source) -> device_samples& {
     const std::string name = static_cast<int>(source) < batch.sources_size() ? batch.sources(static_cast<int>(source))
                                                                            : "source-" + std::to_string(source);
     device_samples* d = nullptr;
@@ -524,10 +523,12 @@ void edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
       d = &devices.back();
     }
     d->samples.emplace_back();
-    return d->samples.back();
+    return *d;
   };
-  auto add = [&](const std::string& device, sample_readings& s, const std::string& name, datatype type,
-                 const std::string& unit, metric_value value, quality q, epoch_ms at) {
+  auto add = [&](device_samples& d, const std::string& name, datatype type, const std::string& unit,
+                 metric_value value, quality q, epoch_ms at) {
+    const std::string& device = d.device;
+    sample_readings& s = d.samples.back();
     bool added = false;
     if (table_.size() >= settings_.max_metrics && table_.find(device, name) == metric_table::npos) {
       ++counters_.metrics_dropped;
@@ -544,28 +545,22 @@ void edge_node::encode_telemetry(const v1::TelemetryBatch& batch, bool historica
   };
   const epoch_ms base = batch.base_time();
   for (const v1::LineStatus& line : batch.lines()) {
-    const std::string device = static_cast<int>(line.source()) < batch.sources_size()
-                                   ? batch.sources(static_cast<int>(line.source()))
-                                   : "source-" + std::to_string(line.source());
-    sample_readings& s = sample_of(line.source());
+    device_samples& d = new_sample_of(line.source());
     const quality q = quality_of(line.quality());
     const epoch_ms at = base + line.source_time();
-    add(device, s, line_metric(line.line(), "state"), datatype::string, "",
+    add(d, line_metric(line.line(), "state"), datatype::string, "",
         metric_value::of_text(std::string(wire::line_state_name(line.state()))), q, at);
-    add(device, s, line_metric(line.line(), "good_count"), datatype::uint64, "", metric_value::of_integer(line.good_count()),
+    add(d, line_metric(line.line(), "good_count"), datatype::uint64, "", metric_value::of_integer(line.good_count()), q,
+        at);
+    add(d, line_metric(line.line(), "reject_count"), datatype::uint64, "", metric_value::of_integer(line.reject_count()),
         q, at);
-    add(device, s, line_metric(line.line(), "reject_count"), datatype::uint64, "",
-        metric_value::of_integer(line.reject_count()), q, at);
-    add(device, s, line_metric(line.line(), "good_rate"), datatype::double_, "", metric_value::of_number(line.good_rate()),
-        q, at);
+    add(d, line_metric(line.line(), "good_rate"), datatype::double_, "", metric_value::of_number(line.good_rate()), q,
+        at);
   }
   for (const v1::StockLevel& stock : batch.stocks()) {
-    const std::string device = static_cast<int>(stock.source()) < batch.sources_size()
-                                   ? batch.sources(static_cast<int>(stock.source()))
-                                   : "source-" + std::to_string(stock.source());
-    sample_readings& s = sample_of(stock.source());
-    add(device, s, stock_metric(stock.material()), datatype::double_, stock.unit(),
-        metric_value::of_number(stock.quantity()), quality_of(stock.quality()), base + stock.source_time());
+    device_samples& d = new_sample_of(stock.source());
+    add(d, stock_metric(stock.material()), datatype::double_, stock.unit(), metric_value::of_number(stock.quantity()),
+        quality_of(stock.quality()), base + stock.source_time());
   }
 
   // A birth shows the readings it is made for, so the host starts from real values.

@@ -50,6 +50,16 @@ long long bdseq_of(const peer_message& m) {
   return bdseq ? static_cast<long long>(number_of(*bdseq)) : -1;
 }
 
+// True once a message of `type` came after the last NBIRTH (the session is carrying data).
+bool after_last_birth(const std::vector<peer_message>& messages, const std::string& type) {
+  bool seen = false;
+  for (const auto& m : messages) {
+    if (m.type == "NBIRTH") seen = false;
+    if (m.type == type) seen = true;
+  }
+  return seen;
+}
+
 std::string listing(const std::vector<peer_message>& messages) {
   std::string out;
   for (const auto& m : messages) out += m.type + (m.device.empty() ? "" : "/" + m.device) + " seq " + std::to_string(m.seq()) + "\n";
@@ -266,7 +276,8 @@ TEST(sparkplug, a_broker_restart_gives_a_new_session_with_the_next_bdseq_and_los
     ASSERT_TRUE(broker.restart());
     PLANT_ASSERT_EVENTUALLY(host.of_type("NBIRTH").size() >= static_cast<std::size_t>(restart) + 2, 20s)
         << agent.log() << listing(host.messages());
-    std::this_thread::sleep_for(1s);
+    // The next restart once this session carries data.
+    PLANT_ASSERT_EVENTUALLY(after_last_birth(host.messages(), "DDATA"), 20s) << listing(host.messages());
   }
   ASSERT_TRUE(agent.process().signal(SIGTERM));
   ASSERT_TRUE(agent.process().wait(15s).has_value());
@@ -453,6 +464,8 @@ TEST(sparkplug, plant_watch_shows_the_shortages_of_a_sparkplug_edge_node) {
   agent_process agent(dir, "agent",
                       agent_config_text("north-gw", "north", dir.file("state"), broker.url(), sparkplug_mqtt,
                                         csv_section(drop) + material_section));
+  sparkplug_listener host(dir);
+  ASSERT_TRUE(host.start(broker.url()));
   ASSERT_TRUE(agent.start());
   ASSERT_TRUE(agent.wait_for_log("born as", 10s));
   watch_process watch(dir, "watch");
@@ -468,7 +481,9 @@ TEST(sparkplug, plant_watch_shows_the_shortages_of_a_sparkplug_edge_node) {
   PLANT_ASSERT_EVENTUALLY(watch.errors().find("asked spBv1.0/north/NCMD/north-gw for a rebirth") != std::string::npos,
                           15s)
       << watch.errors();
-  std::this_thread::sleep_for(1s);  // let the rebirth's NBIRTH arrive before the picture is printed
+  // The rebirth's NBIRTH, then a message after it: the broker delivers to plant-watch in that order too.
+  PLANT_ASSERT_EVENTUALLY(host.of_type("NBIRTH").size() >= 2 && after_last_birth(host.messages(), "DDATA"), 15s)
+      << listing(host.messages()) << agent.log();
   ASSERT_TRUE(watch.process().signal(SIGINT));
   ASSERT_TRUE(watch.process().wait(10s).has_value());
   std::string line;
