@@ -28,8 +28,10 @@ bool keep_requested() {
 
 }  // namespace
 
-temp_dir::temp_dir(const std::string& prefix) {
-  std::string pattern = temp_root() + "/" + prefix + "-XXXXXX";
+temp_dir::temp_dir(const std::string& prefix) : temp_dir(prefix, temp_root()) {}
+
+temp_dir::temp_dir(const std::string& prefix, const std::string& parent) {
+  std::string pattern = parent + "/" + prefix + "-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (::mkdtemp(buffer.data()) == nullptr) {

@@ -12,6 +12,8 @@ class temp_dir {
   /// Creates `$TMPDIR/<prefix>-XXXXXX`; throws std::system_error if that is impossible
   /// (a constructor has no other way to fail; gtest reports the exception as a failure).
   explicit temp_dir(const std::string& prefix = "plant-test");
+  /// Creates `<parent>/<prefix>-XXXXXX` instead (e.g. on /dev/shm).
+  temp_dir(const std::string& prefix, const std::string& parent);
   /// Removes the directory recursively unless PLANT_KEEP_TMP=1.
   ~temp_dir();
   temp_dir(temp_dir&& other) noexcept;
