@@ -3,6 +3,8 @@
 #include <array>
 #include <limits>
 
+#include "common/core/text.hpp"
+
 namespace plant::wire {
 
 topic_parts split_topic(std::string_view topic) {
@@ -162,6 +164,17 @@ bool affordable(std::string_view payload, const decode_limits& limits, std::stri
     return false;
   }
   return true;
+}
+
+std::string origin_conflict(const plant::v1::Envelope& envelope, std::string_view topic) {
+  const topic_parts parts = split_topic(topic);
+  if (parts.site.empty() || parts.agent.empty()) return "";
+  const bool site_differs = !envelope.site().empty() && envelope.site() != parts.site;
+  const bool agent_differs = !envelope.agent().empty() && envelope.agent() != parts.agent;
+  if (!site_differs && !agent_differs) return "";
+  return "the envelope names site " + quoted_excerpt(envelope.site(), 64) + " agent " +
+         quoted_excerpt(envelope.agent(), 64) + ", the topic belongs to site " + quoted_excerpt(parts.site, 64) +
+         " agent " + quoted_excerpt(parts.agent, 64);
 }
 
 }  // namespace plant::wire

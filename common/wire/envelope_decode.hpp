@@ -30,6 +30,13 @@ bool decode_envelope(std::string_view payload, plant::v1::Envelope& out, std::st
 void resolve_origin(const plant::v1::Envelope& envelope, std::string_view topic, std::string& site,
                     std::string& agent);
 
+/// Why a message must not be taken as its envelope's agent's, or "" when it may. The
+/// topic is what a broker's ACL vouches for (only agent A may write under
+/// <prefix>/<site A>/<agent A>/), so an envelope that names another site or agent than
+/// its topic's levels is a forgery or a misconfigured agent, never that agent's data:
+/// "the envelope names site 'b' agent 'x', the topic belongs to site 'a' agent 'y'".
+std::string origin_conflict(const plant::v1::Envelope& envelope, std::string_view topic);
+
 /// What decoding one message may cost at most.
 struct decode_limits {
   std::size_t max_payload_bytes = 16u << 20;   ///< larger payloads are refused unread

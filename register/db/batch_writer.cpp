@@ -416,6 +416,11 @@ batch_outcome batch_writer::write(const std::vector<ingest::journal_entry>& entr
       rejected.push_back({entry.id, entry.topic, reason});
       continue;
     }
+    reason = wire::origin_conflict(d.envelope, entry.topic);
+    if (!reason.empty()) {
+      rejected.push_back({entry.id, entry.topic, reason});
+      continue;
+    }
     wire::resolve_origin(d.envelope, entry.topic, d.site, d.agent);
     if (d.site.empty() || d.agent.empty()) {
       rejected.push_back({entry.id, entry.topic, "names no site and agent (neither the envelope nor the topic)"});

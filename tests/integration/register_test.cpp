@@ -163,22 +163,35 @@ TEST(register_ingest, hostile_messages_are_rejected_alone_and_the_rest_is_stored
   v1::Envelope huge_seq = nul_names;
   huge_seq.set_agent("gw-huge");
   huge_seq.set_seq(~0ull);
-  const std::vector<std::string> payloads{"not protobuf at all \xff\xfe", std::string(1000, '\x0a'),
-                                          far_future.SerializeAsString(), nul_names.SerializeAsString(),
-                                          huge_seq.SerializeAsString(), ""};
+  // A forgery: gw-forger's topic, gw-1's name (a broker ACL lets only gw-forger write there).
+  v1::Envelope forged = far_future;
+  forged.set_agent("gw-1");
+  forged.set_created_at(1'790'812'800'000);
+  forged.mutable_telemetry()->set_base_time(1'790'812'800'000);
+  const std::vector<std::pair<std::string, std::string>> payloads{
+      {"gw-evil", "not protobuf at all \xff\xfe"}, {"gw-evil", std::string(1000, '\x0a')},
+      {"gw-evil", far_future.SerializeAsString()},  {"gw-nul", nul_names.SerializeAsString()},
+      {"gw-huge", huge_seq.SerializeAsString()},    {"gw-forger", forged.SerializeAsString()},
+      {"gw-evil", ""}};
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    const std::string file = stack.dir.write("hostile-" + std::to_string(i), payloads[i]);
+    const auto& [agent, payload] = payloads[i];
+    const std::string topic = "plant/v1/plant-a/" + agent + "/telemetry";
+    const std::string file = stack.dir.write("hostile-" + std::to_string(i), payload);
     std::vector<std::string> pub{"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(stack.broker.port()),
-                                 "-q", "1", "-t", "plant/v1/plant-a/gw-evil/telemetry", "-f", file};
-    if (payloads[i].empty()) pub = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(stack.broker.port()),
-                                    "-q", "1", "-t", "plant/v1/plant-a/gw-evil/telemetry", "-n"};
+                                 "-q", "1", "-t", topic, "-f", file};
+    if (payload.empty()) pub = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(stack.broker.port()),
+                                "-q", "1", "-t", topic, "-n"};
     ASSERT_TRUE(run_command(pub, 10s).ok());
   }
-  // Five cannot be stored; the NUL-named sample is stored with the NUL left out.
-  PLANT_ASSERT_EVENTUALLY(scrape_metric(r.port, "plant_register_rejected_total").value_or(0) >= 5, 20s)
+  // Six cannot be stored; the NUL-named sample is stored with the NUL left out.
+  PLANT_ASSERT_EVENTUALLY(scrape_metric(r.port, "plant_register_rejected_total").value_or(0) >= 6, 20s)
       << r.get("/metrics") << r.process.log();
-  EXPECT_EQ(scrape_metric(r.port, "plant_register_rejected_total").value_or(0), 5) << r.process.log();
+  EXPECT_EQ(scrape_metric(r.port, "plant_register_rejected_total").value_or(0), 6) << r.process.log();
   EXPECT_NE(r.process.log().find("not stored"), std::string::npos);
+  EXPECT_NE(r.process.log().find("the envelope names site 'plant-a' agent 'gw-1', the topic belongs to site "
+                                 "'plant-a' agent 'gw-forger'"),
+            std::string::npos)
+      << r.process.log();
   PLANT_EXPECT_EVENTUALLY(stack.pg.query("SELECT material FROM stock_samples WHERE agent = 'gw-nul'") ==
                               "resin\ttab\\slash\nline\n",
                           10s)

@@ -17,9 +17,11 @@ namespace {
 
 constexpr epoch_ms now = 1700000000000;
 
-received_message delivery(const plant::v1::Envelope& e, const std::string& topic = "plant/v1/s/a/telemetry") {
+// On the sending agent's own topic, as a broker ACL makes it (names and all: a topic
+// level may hold escapes too); an envelope naming another agent would be rejected.
+received_message delivery(const plant::v1::Envelope& e, const std::string& kind = "telemetry") {
   received_message m;
-  m.topic = topic;
+  m.topic = "plant/v1/" + (e.site().empty() ? "s" : e.site()) + "/" + (e.agent().empty() ? "a" : e.agent()) + "/" + kind;
   m.payload = e.SerializeAsString();
   m.received_at_us = now * 1000;
   return m;
@@ -49,7 +51,7 @@ TEST(watch_hostile_input, escape_sequences_in_names_never_reach_the_terminal) {
   m->set_status(plant::v1::STOCK_STATUS_LOW);
   std::string out, err;
   p.handle(delivery(e), out, err);
-  p.handle(delivery(status, "plant/v1/s/a/status"), out, err);
+  p.handle(delivery(status, "status"), out, err);
   const std::string table = render_board_table(p.board(), now);
   const std::string shortages = render_shortage_table(find_shortages(p.board()), now);
   for (const std::string* text : {&table, &shortages}) {

@@ -85,6 +85,48 @@ TEST(watch_message_processor, undecodable_messages_are_reported_and_counted_not_
   EXPECT_EQ(p.board().agents.at({"site-a", "gw-1"}).lines.at("L1").good_count, 50u);
 }
 
+// The topic is what the broker's ACL vouches for: a status on gw-1's topic that
+// claims to be gw-2's is nobody's, and gw-2's picture stays untouched.
+TEST(watch_message_processor, an_envelope_naming_another_agent_than_its_topic_is_rejected_not_attributed) {
+  processor_settings settings;
+  settings.json = true;
+  settings.audit = true;
+  settings.board = true;
+  message_processor p(settings);
+  std::string out;
+  std::string err;
+  plant::v1::Envelope forged;
+  forged.set_site("site-b");
+  forged.set_agent("gw-2");
+  forged.mutable_status()->set_state(plant::v1::AgentStatus::STATE_OFFLINE);
+  p.handle(delivery("plant/v1/site-a/gw-1/status", forged.SerializeAsString(), true), out, err);
+  plant::v1::Envelope other_agent = telemetry(3);
+  other_agent.set_agent("gw-2");
+  p.handle(delivery("plant/v1/site-a/gw-1/telemetry", other_agent.SerializeAsString()), out, err);
+  EXPECT_EQ(err,
+            "plant-watch: rejected message on 'plant/v1/site-a/gw-1/status': the envelope names site 'site-b' agent "
+            "'gw-2', the topic belongs to site 'site-a' agent 'gw-1' (only that agent may write there; the message "
+            "is not counted as anyone's)\n"
+            "plant-watch: rejected message on 'plant/v1/site-a/gw-1/telemetry': the envelope names site 'site-a' "
+            "agent 'gw-2', the topic belongs to site 'site-a' agent 'gw-1' (only that agent may write there; the "
+            "message is not counted as anyone's)\n");
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(p.rejected(), 2u);
+  EXPECT_EQ(p.board().rejected, 2u);
+  EXPECT_TRUE(p.board().agents.empty());
+  EXPECT_EQ(p.audit().find("site-b", "gw-2"), nullptr);
+  EXPECT_EQ(p.audit().find("site-a", "gw-2"), nullptr);
+  // The agent's own message on its own topic, and one that leaves the names to the topic, are taken.
+  p.handle(delivery("plant/v1/site-a/gw-1/telemetry", telemetry(4).SerializeAsString()), out, err);
+  plant::v1::Envelope unnamed = telemetry(5);
+  unnamed.clear_site();
+  unnamed.clear_agent();
+  p.handle(delivery("plant/v1/site-a/gw-1/telemetry", unnamed.SerializeAsString()), out, err);
+  EXPECT_EQ(p.rejected(), 2u);
+  ASSERT_NE(p.audit().find("site-a", "gw-1"), nullptr);
+  EXPECT_EQ(p.audit().find("site-a", "gw-1")->received, 2u);
+}
+
 TEST(watch_message_processor, empty_payload_clears_a_retained_message_silently) {
   processor_settings settings;
   settings.json = true;

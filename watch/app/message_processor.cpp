@@ -55,6 +55,11 @@ void message_processor::handle(const received_message& message, std::string& out
     report_undecodable(message, reason_, err);
     return;
   }
+  reason_ = origin_conflict(*envelope, message.topic);
+  if (!reason_.empty()) {
+    report_rejected(message, reason_, err);
+    return;
+  }
   resolve_origin(*envelope, message.topic, site_, agent_);
   if (settings_.json) {
     json_.clear();
@@ -67,6 +72,18 @@ void message_processor::handle(const received_message& message, std::string& out
   }
   if (settings_.board) {
     apply_envelope(board_, site_, agent_, *envelope, message.retained, message.received_at_us / 1000);
+  }
+}
+
+void message_processor::report_rejected(const received_message& message, const std::string& reason, std::string& err) {
+  ++rejected_;
+  ++board_.rejected;
+  if (rejected_ <= settings_.max_error_reports) {
+    err += "plant-watch: rejected message on " + quoted_excerpt(message.topic, 120) + ": " + reason +
+           " (only that agent may write there; the message is not counted as anyone's)\n";
+    if (rejected_ == settings_.max_error_reports) {
+      err += "plant-watch: further rejected messages are counted, not reported\n";
+    }
   }
 }
 

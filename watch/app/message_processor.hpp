@@ -50,6 +50,8 @@ class message_processor {
   std::uint64_t received() const { return received_; }
   /// Deliveries that were not a plant.v1.Envelope.
   std::uint64_t undecodable() const { return undecodable_; }
+  /// Envelopes that named another site or agent than their topic (wire::origin_conflict).
+  std::uint64_t rejected() const { return rejected_; }
   /// Zero-length deliveries (a retained message being cleared), skipped.
   std::uint64_t empty_payloads() const { return empty_; }
 
@@ -75,6 +77,7 @@ class message_processor {
  private:
   void handle_sparkplug(const received_message& message, std::string& out, std::string& err);
   void report_undecodable(const received_message& message, const std::string& reason, std::string& err);
+  void report_rejected(const received_message& message, const std::string& reason, std::string& err);
 
   processor_settings settings_;
   sparkplug::host_tracker sparkplug_;
@@ -93,6 +96,7 @@ class message_processor {
   sequence_audit audit_;
   std::uint64_t received_ = 0;
   std::uint64_t undecodable_ = 0;
+  std::uint64_t rejected_ = 0;
   std::uint64_t empty_ = 0;
 };
 

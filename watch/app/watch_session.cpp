@@ -123,9 +123,11 @@ struct watch_session::state {
       write_out(text, true);
     }
     const std::uint64_t dropped = queue.dropped();
-    if (processor.undecodable() > 0 || dropped > 0 || processor.audit().agents_dropped() > 0) {
+    if (processor.undecodable() > 0 || processor.rejected() > 0 || dropped > 0 ||
+        processor.audit().agents_dropped() > 0) {
       write_err("plant-watch: " + std::to_string(processor.received()) + " messages received, " +
-                std::to_string(processor.undecodable()) + " undecodable, " + std::to_string(dropped) +
+                std::to_string(processor.undecodable()) + " undecodable, " + std::to_string(processor.rejected()) +
+                " rejected (an envelope naming another agent than its topic), " + std::to_string(dropped) +
                 " dropped because plant-watch fell behind\n");
     }
   }

@@ -99,6 +99,7 @@ struct board_state {
   std::map<std::pair<std::string, std::string>, agent_view> agents;  ///< by (site, agent)
   std::uint64_t messages = 0;          ///< deliveries seen
   std::uint64_t undecodable = 0;       ///< deliveries that were not an Envelope
+  std::uint64_t rejected = 0;          ///< envelopes naming another agent than their topic
   std::uint64_t queue_dropped = 0;     ///< deliveries dropped because the main thread fell behind
   std::uint64_t entries_dropped = 0;   ///< agents/lines/stocks/materials not tracked (limits)
   std::size_t bytes = 0;               ///< estimated memory held by the entries

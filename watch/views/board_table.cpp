@@ -65,6 +65,7 @@ std::string render_board_table(const board_state& board, epoch_ms now) {
   std::string out = "plant-watch  " + format_rfc3339_ms(now) + "  agents " + std::to_string(board.agents.size()) +
                     "  messages " + std::to_string(board.messages) + "  undecodable " +
                     std::to_string(board.undecodable) + "  dropped " + std::to_string(board.queue_dropped);
+  if (board.rejected > 0) out += "  rejected " + std::to_string(board.rejected);
   if (board.entries_dropped > 0) out += "  untracked " + std::to_string(board.entries_dropped);
   out += "\n";
   if (!board.broker.empty()) out += "broker " + board.broker + ": " + board.connection + "\n";
