@@ -61,6 +61,14 @@ struct agent_stats {
   std::vector<edge::material_status> materials;  ///< the shortage picture (empty when off)
   http::server_stats http;                ///< filled in by the endpoint
 
+  /// ssl://: each configured certificate file (ca_file, cert_file) and the seconds
+  /// until its earliest certificate expires (negative once expired).
+  struct tls_certificate {
+    std::string file;  ///< "ca_file" or "cert_file"
+    std::int64_t expires_in_s = 0;
+  };
+  std::vector<tls_certificate> tls_certificates;
+
   /// mqtt.format = "sparkplug": the edge node's session.
   struct sparkplug_session {
     bool born = false;                    ///< NBIRTH sent on the current connection, publishing

@@ -227,6 +227,9 @@ agent_stats application::collect_stats() const {
   for (const auto& source : sources_) s.sources.push_back(source->stats());
   s.log_suppressed = log::suppressed_total();
   if (detector_) s.materials = detector_->snapshot();
+  for (const auto& file : publisher_->tls_files().files) {
+    if (file.not_after) s.tls_certificates.push_back({file.key, (*file.not_after - wall_clock_ms()) / 1000});
+  }
   if (edge_node_) {
     agent_stats::sparkplug_session session;
     session.born = edge_node_->connected();
@@ -307,6 +310,12 @@ void application::schedule_heartbeat() {
   heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || shutting_down_) return;
     publish_status(encoding::status_reason::heartbeat);
+    // Expiry is days away, not seconds: the TLS files are looked at once an hour.
+    const auto now = loop_clock::now();
+    if (now - tls_checked_at_ >= std::chrono::hours(1)) {
+      tls_checked_at_ = now;
+      publisher_->check_tls_files();
+    }
     schedule_heartbeat();
   });
 }

@@ -112,6 +112,7 @@ class application {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   loop_timer heartbeat_timer_;
+  loop_clock::time_point tls_checked_at_{};  ///< last hourly look at the TLS files (heartbeat)
   loop_timer housekeeping_timer_;
   loop_timer watchdog_timer_;
   loop_timer shutdown_timer_;

@@ -132,6 +132,15 @@ std::string render_metrics(const agent_stats& s) {
   out.single("plant_agent_broker_refusals_total", "counter",
              "Publishes the broker refused with an MQTT 5 reason code (held and resent, or dropped when final).",
              s.messages.broker_refusals);
+  if (!s.tls_certificates.empty()) {
+    out.family("plant_agent_tls_certificate_expiry_seconds", "gauge",
+               "Seconds until the earliest certificate in mqtt.ca_file or mqtt.cert_file expires (negative: expired); "
+               "read before every connect and hourly.");
+    for (const auto& cert : s.tls_certificates) {
+      out.sample("plant_agent_tls_certificate_expiry_seconds", {{"file", cert.file}},
+                 prometheus::format_value(static_cast<double>(cert.expires_in_s)));
+    }
+  }
   if (s.sparkplug) {
     const auto& sp = *s.sparkplug;
     out.single("plant_agent_sparkplug_born", "gauge", "1 while the Sparkplug node is born and publishing.",

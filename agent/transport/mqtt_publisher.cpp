@@ -174,6 +174,11 @@ void mqtt_publisher::connect_now() {
   settings.clean_session = true;  // in-flight messages are resent from the store, not by Paho
   settings.version = version_;
   if (options_.will_for_attempt) settings.will = options_.will_for_attempt();
+  if (const std::string problem = prepare_tls(); !problem.empty()) {
+    // Paho would fail on these files with a vaguer error; the data waits in the spool.
+    schedule_reconnect(problem);
+    return;
+  }
   connecting_ = true;
   std::uint32_t attempt = ++connect_attempt_;
   log_.debug("connecting to " + options_.connection.url + " (attempt " + std::to_string(attempt) + ")");
@@ -190,6 +195,52 @@ void mqtt_publisher::connect_now() {
   connect_deadline_.async_wait([this, alive, attempt](const boost::system::error_code& ec) {
     if (!ec && alive.lock()) on_connect_deadline(attempt);
   });
+}
+
+std::string mqtt_publisher::prepare_tls() {
+  const auto& c = options_.connection;
+  if (!mqtt_link::uses_tls(c.url)) return "";
+  const mqtt_link::tls_files before = tls_;
+  tls_ = mqtt_link::read_tls_files(c.ca_file, c.cert_file, c.key_file);
+  const std::uint64_t now = tls_.fingerprint();
+  if (client_tls_fingerprint_ && *client_tls_fingerprint_ != now) {
+    log_.info("TLS files changed on disk (" + mqtt_link::changed_files(before, tls_) +
+              "): the next connection is made with them");
+    abandon_client("TLS files changed");
+  }
+  client_tls_fingerprint_ = now;
+  warn_of_expiry();
+  if (const std::string minimum = mqtt_link::tls_minimum_problem(); !minimum.empty()) {
+    return "TLS connections need TLS 1.2 or newer, and " + minimum;
+  }
+  return tls_.first_problem();
+}
+
+void mqtt_publisher::check_tls_files() {
+  const auto& c = options_.connection;
+  if (!mqtt_link::uses_tls(c.url)) return;
+  const mqtt_link::tls_files before = tls_;
+  tls_ = mqtt_link::read_tls_files(c.ca_file, c.cert_file, c.key_file);
+  if (connected_ && client_tls_fingerprint_ && *client_tls_fingerprint_ != tls_.fingerprint()) {
+    log_.limited(log::level::info, "tls-changed",
+                 "TLS files changed on disk (" + mqtt_link::changed_files(before, tls_) +
+                     "): used from the next connection (SIGHUP reconnects with them now)");
+  }
+  warn_of_expiry();
+}
+
+void mqtt_publisher::warn_of_expiry() {
+  // Once a day, not once per attempt: a gateway reconnecting every minute would bury it.
+  const auto now = loop_clock::now();
+  if (expiry_warned_at_ && now - *expiry_warned_at_ < std::chrono::hours(24)) return;
+  bool warned = false;
+  for (const auto& file : tls_.files) {
+    const std::string warning = mqtt_link::expiry_warning(file, wall_clock_ms(), mqtt_link::expiry_warning_window);
+    if (warning.empty()) continue;
+    log_.warn("mqtt." + file.key + ": " + warning);
+    warned = true;
+  }
+  if (warned) expiry_warned_at_ = now;
 }
 
 void mqtt_publisher::on_connect_deadline(std::uint32_t attempt) {
@@ -356,6 +407,8 @@ void mqtt_publisher::reconfigure(mqtt_options options) {
   version_ = options_.protocol == config::mqtt_protocol::v3_1_1 ? mqtt_link::protocol_version::v3_1_1
                                                                 : mqtt_link::protocol_version::v5;
   abandon_client("reconfigured");
+  client_tls_fingerprint_.reset();  // the new client starts from the files as they are now
+  expiry_warned_at_.reset();
   backoff_ = backoff(options_.reconnect_min_delay, options_.reconnect_max_delay,
                      std::hash<std::string>{}(options_.connection.client_id));
   reconnect_timer_.cancel();

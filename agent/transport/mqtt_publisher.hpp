@@ -21,6 +21,7 @@
 #include "agent/config/agent_config.hpp"
 #include "agent/transport/message_publisher.hpp"
 #include "common/mqtt/connection_settings.hpp"
+#include "common/mqtt/tls_files.hpp"
 
 namespace mqtt {
 class async_client;
@@ -79,6 +80,12 @@ class mqtt_publisher final : public message_publisher {
   /// Ends the current session with a clean DISCONNECT (the broker discards the Will) and
   /// starts a new one, at once or after the backoff; `reason` is reported as the loss.
   void restart_session(const std::string& reason, bool at_once);
+  /// ssl://: the CA, certificate and key files as last read (before every connect
+  /// attempt, and by check_tls_files); empty for tcp://.
+  const mqtt_link::tls_files& tls_files() const { return tls_; }
+  /// Reads the TLS files again and warns (once a day) of a certificate within 30 days of
+  /// expiry. A change on disk is used at the next connect attempt either way.
+  void check_tls_files();
   /// Subscribed messages larger than this are not read.
   static constexpr std::size_t max_subscribed_payload_bytes = 64u << 10;
 
@@ -99,6 +106,9 @@ class mqtt_publisher final : public message_publisher {
   void report_connected();
   void on_publish_refused(std::uint32_t publish_id, int reason_code);
   void schedule_reconnect(const std::string& reason);
+  /// Reads the TLS files for the next attempt; a problem with them, or "".
+  std::string prepare_tls();
+  void warn_of_expiry();
 
   boost::asio::io_context& io_;
   mqtt_options options_;
@@ -134,6 +144,12 @@ class mqtt_publisher final : public message_publisher {
   // find nothing and are ignored.
   std::unordered_map<std::uint32_t, std::uint64_t> in_flight_;
   std::uint32_t next_publish_id_ = 1;
+  mqtt_link::tls_files tls_;
+  // The TLS files the current Paho client connected with: when they change on
+  // disk, the next attempt is made with a new client, so Paho builds its TLS
+  // context from the new files whatever it caches.
+  std::optional<std::uint64_t> client_tls_fingerprint_;
+  std::optional<loop_clock::time_point> expiry_warned_at_;
 };
 
 }  // namespace plant::transport

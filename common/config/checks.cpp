@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <optional>
 
+#include "common/core/clock.hpp"
 #include "common/core/units.hpp"
+#include "common/mqtt/tls_files.hpp"
 
 namespace plant::config {
 namespace {
@@ -207,6 +209,25 @@ void check_mqtt_connection(table_value& values, diagnostic_sink& sink) {
   const bool has_key = key.has && !key.text.empty();
   if (has_cert && !has_key) sink.error(cert.at, path_of(values, "cert_file"), "cert_file needs key_file");
   if (has_key && !has_cert) sink.error(key.at, path_of(values, "key_file"), "key_file needs cert_file");
+  if (tls && has_cert == has_key) {
+    // What the files hold, said now rather than at the first failed handshake. Warnings:
+    // the agent still starts and spools while a certificate is being replaced.
+    const key_value& ca = values.get("ca_file");
+    const mqtt_link::tls_files files =
+        mqtt_link::read_tls_files(ca.has ? ca.text : "", has_cert ? cert.text : "", has_key ? key.text : "");
+    for (const auto& f : files.files) {
+      const key_value& where = values.get(f.key);
+      if (!f.problem.empty()) {
+        if (f.content_hash != 0) sink.warning(where.at, path_of(values, f.key), f.problem);
+        continue;
+      }
+      const std::string expiry = mqtt_link::expiry_warning(f, wall_clock_ms(), mqtt_link::expiry_warning_window);
+      if (!expiry.empty()) sink.warning(where.at, path_of(values, f.key), expiry);
+    }
+    if (const std::string minimum = mqtt_link::tls_minimum_problem(); !minimum.empty()) {
+      sink.warning(url.at, path_of(values, "url"), "TLS connections are refused until " + minimum);
+    }
+  }
   const key_value& verify = values.get("tls_verify");
   if (tls && verify.has && !verify.boolean) {
     // Said at --check-config and at every start: a connection anyone on the path can intercept.

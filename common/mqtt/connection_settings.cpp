@@ -38,6 +38,9 @@ mqtt::connect_options make_connect_options(const connection_settings& s) {
     if (!s.key_file.empty()) ssl.set_private_key(s.key_file);
     ssl.set_enable_server_cert_auth(s.tls_verify);
     ssl.set_verify(s.tls_verify);  // also checks the host name against the certificate
+    // Paho C 1.3.12 with OpenSSL 3 takes the protocol range from the system's OpenSSL
+    // configuration and ignores this; prepare_tls refuses to connect if that allows less.
+    ssl.set_ssl_version(MQTT_SSL_VERSION_TLS_1_2);
     // No set_error_handler(): Paho C++ 1.2 hands the C library a context pointer
     // into one of the ssl_options copies connect_options makes, and the next TLS
     // error calls through freed memory (a crash seen here). The failure wording in

@@ -95,6 +95,7 @@ std::string mosquitto_broker::config_text() const {
     conf << "certfile " << options_.tls->certfile << "\n";
     conf << "keyfile " << options_.tls->keyfile << "\n";
     conf << "require_certificate " << (options_.tls->require_certificate ? "true" : "false") << "\n";
+    if (options_.tls->use_identity_as_username) conf << "use_identity_as_username true\n";
   }
   return conf.str();
 }

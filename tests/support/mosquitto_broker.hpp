@@ -27,6 +27,8 @@ struct broker_tls {
   std::string keyfile;
   /// Mutual TLS: clients must present a certificate signed by `cafile`.
   bool require_certificate = false;
+  /// The client certificate's CN becomes the user name (shown in the log as u'CN'); needs require_certificate.
+  bool use_identity_as_username = false;
 
   /// The server side of `pki` (its CA, server cert and key).
   static broker_tls from(const test_pki& pki, bool require_certificate = false);

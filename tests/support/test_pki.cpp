@@ -11,6 +11,10 @@ namespace plant::test {
 namespace {
 
 constexpr std::chrono::seconds openssl_timeout{20};
+const std::string client_ext =
+    "basicConstraints=CA:FALSE\n"
+    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+    "extendedKeyUsage=clientAuth\n";
 
 // -nodes and a fixed curve keep generation fast and free of prompts; the
 // extensions are given on the command line so the system openssl.cnf cannot change them.
@@ -28,14 +32,14 @@ testing::AssertionResult run_openssl(std::vector<std::string> args) {
 testing::AssertionResult make_ca(const std::string& cert, const std::string& key, const std::string& name) {
   std::vector<std::string> args = {"req", "-x509"};
   for (const auto& arg : new_key_args(key)) args.push_back(arg);
-  args.insert(args.end(), {"-out", cert, "-days", "30", "-subj", "/CN=" + name, "-addext",
+  args.insert(args.end(), {"-out", cert, "-days", "365", "-subj", "/CN=" + name, "-addext",
                            "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
   return run_openssl(args);
 }
 
 testing::AssertionResult make_leaf(const std::string& dir, const std::string& stem, const std::string& subject,
                                    const std::string& extensions, const std::string& ca_cert,
-                                   const std::string& ca_key, int serial) {
+                                   const std::string& ca_key, int serial, int days = 365) {
   const std::string csr = dir + "/" + stem + ".csr";
   const std::string ext = dir + "/" + stem + ".ext";
   std::vector<std::string> request = {"req", "-new"};
@@ -44,7 +48,7 @@ testing::AssertionResult make_leaf(const std::string& dir, const std::string& st
   if (auto made = run_openssl(request); !made) return made;
   if (auto written = write_file(ext, extensions); !written) return written;
   return run_openssl({"x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-set_serial",
-                      std::to_string(serial), "-days", "30", "-extfile", ext, "-out", dir + "/" + stem + ".crt"});
+                      std::to_string(serial), "-days", std::to_string(days), "-extfile", ext, "-out", dir + "/" + stem + ".crt"});
 }
 
 }  // namespace
@@ -66,15 +70,20 @@ testing::AssertionResult test_pki::generate(const std::string& dir) {
       "keyUsage=critical,digitalSignature,keyEncipherment\n"
       "extendedKeyUsage=serverAuth\n"
       "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-  const std::string client_ext =
-      "basicConstraints=CA:FALSE\n"
-      "keyUsage=critical,digitalSignature,keyEncipherment\n"
-      "extendedKeyUsage=clientAuth\n";
   if (auto made = make_ca(ca_cert, ca_key, "plant-test-ca"); !made) return made;
   if (auto made = make_ca(other_ca_cert, other_ca_key, "plant-test-other-ca"); !made) return made;
   if (auto made = make_leaf(dir, "server", "localhost", server_ext, ca_cert, ca_key, 2); !made) return made;
   if (auto made = make_leaf(dir, "client", "plant-test-client", client_ext, ca_cert, ca_key, 3); !made) return made;
   return make_leaf(dir, "other-client", "plant-test-intruder", client_ext, other_ca_cert, other_ca_key, 4);
+}
+
+testing::AssertionResult test_pki::issue_client(const std::string& dir, const std::string& stem,
+                                                const std::string& common_name, int days, std::string& cert,
+                                                std::string& key) const {
+  static int serial = 100;
+  cert = dir + "/" + stem + ".crt";
+  key = dir + "/" + stem + ".key";
+  return make_leaf(dir, stem, common_name, client_ext, ca_cert, ca_key, ++serial, days);
 }
 
 }  // namespace plant::test

@@ -1,5 +1,5 @@
 #pragma once
-/// A throw-away PKI made with the openssl CLI (EC P-256, 30 days, well under a
+/// A throw-away PKI made with the openssl CLI (EC P-256, 365 days, well under a
 /// second): a CA, a server certificate for localhost / 127.0.0.1, a client
 /// certificate, and a second unrelated CA with its own client certificate for
 /// "wrong CA" tests. All members are absolute paths to PEM files.
@@ -33,6 +33,11 @@ struct test_pki {
 
   /// Generates every file into `dir` (which must exist); a failure names the openssl command and its stderr.
   testing::AssertionResult generate(const std::string& dir);
+  /// One more client certificate signed by ca_cert (after generate): CN=`common_name`, valid for
+  /// `days` days, written to `<dir>/<stem>.crt` and `.key`, whose paths go to `cert` and `key`.
+  testing::AssertionResult issue_client(const std::string& dir, const std::string& stem,
+                                        const std::string& common_name, int days, std::string& cert,
+                                        std::string& key) const;
 };
 
 }  // namespace plant::test
