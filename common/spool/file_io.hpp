@@ -7,6 +7,12 @@
 
 namespace plant::spool {
 
+/// The spool's own name for the acknowledgement record in its directory.
+inline constexpr const char* ack_file_name = "ack";
+
+/// Errors that mean "not ours to touch" (another owner, a read-only mount) rather than damage.
+inline bool is_access_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
+
 /// errno as an error_code.
 inline std::error_code last_errno() { return {errno, std::system_category()}; }
 

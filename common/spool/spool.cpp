@@ -19,9 +19,7 @@ namespace plant::spool {
 namespace {
 
 constexpr std::size_t ack_ranges_bound = 1u << 16;
-constexpr const char* ack_file_name = "ack";
 
-bool is_access_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
 
 }  // namespace
 

@@ -19,7 +19,6 @@ namespace {
 
 constexpr std::size_t report_ranges_bound = 1u << 16;
 constexpr std::uint64_t max_seq = std::numeric_limits<std::uint64_t>::max();
-constexpr const char* ack_file_name = "ack";
 
 std::string seqs_text(const seq_range& r) {
   if (r.first == r.last) return "seq " + std::to_string(r.first);
@@ -39,7 +38,6 @@ std::string lost_text(const std::optional<seq_range>& r) {
 // "seqs 5..9 (5 unacknowledged records)".
 std::string missing_text(const seq_range& r) { return seqs_text(r) + " (" + records_text(r.count()) + ")"; }
 
-bool is_access_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
 
 // Builds a segment's index while scan_records walks it, and notes the damage.
 class recovery_visitor final : public scan_visitor {

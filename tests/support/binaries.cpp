@@ -11,9 +11,18 @@
 
 namespace plant::test {
 
-std::string agent_binary() { return PLANT_AGENT_BIN; }
+namespace {
+// The environment may name other builds of the binaries under test: scripts/test
+// runs the integration suite once more against its sanitizer builds this way.
+std::string binary(const char* variable, const char* built) {
+  const char* given = std::getenv(variable);
+  return given != nullptr && *given != '\0' ? given : built;
+}
+}  // namespace
 
-std::string watch_binary() { return PLANT_WATCH_BIN; }
+std::string agent_binary() { return binary("PLANT_AGENT_BIN", PLANT_AGENT_BIN); }
+
+std::string watch_binary() { return binary("PLANT_WATCH_BIN", PLANT_WATCH_BIN); }
 
 std::string source_dir() { return PLANT_SOURCE_DIR; }
 

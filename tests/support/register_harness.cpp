@@ -1,5 +1,7 @@
 #include "tests/support/register_harness.hpp"
 
+#include <cstdlib>
+
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -9,7 +11,11 @@
 
 namespace plant::test {
 
-std::string register_binary() { return PLANT_REGISTER_BIN; }
+std::string register_binary() {
+  // As for agent_binary(): scripts/test points this at a sanitizer build.
+  const char* given = std::getenv("PLANT_REGISTER_BIN");
+  return given != nullptr && *given != '\0' ? given : PLANT_REGISTER_BIN;
+}
 
 std::string register_config_text(const std::string& state_dir, const std::string& broker_url,
                                  const std::string& database_url, std::uint16_t http_port,
