@@ -188,25 +188,23 @@ using plant::crash::recording;
 
 extern "C" {
 
-int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if ((flags & (O_CREAT | O_TMPFILE)) != 0) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
+// open's optional third argument is there only when the flags ask for a mode.
+#define PLANT_OPEN_MODE(flags, mode)              \
+  mode_t mode = 0;                                \
+  if (((flags) & (O_CREAT | O_TMPFILE)) != 0) {   \
+    va_list args;                                 \
+    va_start(args, flags);                        \
+    mode = static_cast<mode_t>(va_arg(args, int)); \
+    va_end(args);                                 \
   }
+
+int open(const char* path, int flags, ...) {
+  PLANT_OPEN_MODE(flags, mode)
   return plant::crash::open_impl("open", path, flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if ((flags & (O_CREAT | O_TMPFILE)) != 0) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  PLANT_OPEN_MODE(flags, mode)
   return plant::crash::open_impl("open64", path, flags, mode);
 }
 

@@ -16,12 +16,6 @@ using namespace std::chrono_literals;
 
 const std::string simulator = "[[source.simulator]]\nname = \"sim\"\nlines = 1\nmaterials = 2\nspeed = 10.0\n";
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
-  return n;
-}
-
 TEST(reload, live_reconnect_and_restart_keys_each_do_what_the_log_says) {
   temp_dir dir("reload-policy");
   broker_options options;

@@ -16,12 +16,6 @@ using namespace std::chrono_literals;
 const std::string simulator_section =
     "[[source.simulator]]\nname = \"sim\"\nlines = 1\nmaterials = 2\nspeed = 5.0\n";
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
-  return count;
-}
-
 class tls_test : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(pki.generate(dir.path())); }

@@ -40,12 +40,6 @@ testing::AssertionResult replace_file(const std::string& from, const std::string
   return testing::AssertionSuccess();
 }
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
-  return n;
-}
-
 class tls_rotation : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -14,5 +14,7 @@ testing::AssertionResult append_file(const std::string& path, const std::string&
 std::string read_file(const std::string& path);
 /// True when `path` exists (any type).
 bool file_exists(const std::string& path);
+/// How often `needle` occurs in `text` (not overlapping), e.g. lines in a log.
+std::size_t count_of(const std::string& text, const std::string& needle);
 
 }  // namespace plant::test
