@@ -1,7 +1,5 @@
 #include "agent/transport/mqtt_publisher.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <mqtt/async_client.h>
 
@@ -273,14 +271,6 @@ void mqtt_publisher::abandon_client(const std::string&) {
 
 void mqtt_publisher::on_connect_success(std::uint32_t attempt, broker_limits limits) {
   if (attempt != connect_attempt_) return;  // from an abandoned attempt
-  if (version_ == mqtt_link::protocol_version::v5) connected_with_5_ = true;
-  if (trial_3_1_1_) {
-    trial_3_1_1_ = false;
-    log_.warn("the broker at " + options_.connection.url +
-              " closed the connection on an MQTT 5 CONNECT and accepts 3.1.1: using 3.1.1 until the next restart "
-              "or reload. Under 3.1.1 a broker that drops a message (ACL, message size, quota) still acknowledges "
-              "it: keep mqtt.max_message_bytes below its limit and its ACL open for this agent's topics");
-  }
   limits_ = limits;
   connect_deadline_.cancel();
   connecting_ = false;
@@ -366,15 +356,7 @@ void mqtt_publisher::on_connect_failure(std::uint32_t attempt, int code, int rea
     connect_now();
     return;
   }
-  if (trial_3_1_1_) {
-    // 3.1.1 did not help either: the trouble was not the version.
-    trial_3_1_1_ = false;
-    version_ = mqtt_link::protocol_version::v5;
-    abandon_client("back to MQTT 5");
-  } else if (code == -1 && reason_code == 0) {
-    probe_for_silent_mqtt_5_refusal();
-  }
-  // No blocking network probe here: it could hold up the event loop for seconds.
+  // No network probe here: it could block the event loop for seconds.
   std::string reason = reason_code >= 0x80 ? "broker refused the connection: " +
                                                  mqtt_link::describe_reason_code(reason_code, mqtt_link::reason_context::connect)
                        : code == -1 && mqtt_link::uses_tls(options_.connection.url)
@@ -396,49 +378,6 @@ bool mqtt_publisher::fall_back_to_3_1_1(int code, int reason_code) {
             "below its message_size_limit and its ACL open for this agent's topics");
   abandon_client("falling back to MQTT 3.1.1");
   return true;
-}
-
-// Some 3.1.1-only brokers (RabbitMQ's MQTT plugin before 3.13) close the
-// connection on an MQTT 5 CONNECT instead of answering CONNACK code 1, which
-// Paho reports like a refused TCP connect. When the listener does accept TCP,
-// the next attempt tries 3.1.1 once; it is kept only if it connects.
-void mqtt_publisher::probe_for_silent_mqtt_5_refusal() {
-  if (options_.protocol != config::mqtt_protocol::automatic || version_ != mqtt_link::protocol_version::v5 ||
-      connected_with_5_ || probing_) {
-    return;
-  }
-  std::string rest = options_.connection.url.substr(options_.connection.url.find("://") + 3);
-  const std::size_t colon = rest.rfind(':');
-  const std::size_t bracket = rest.rfind(']');
-  std::string host = rest, port = mqtt_link::uses_tls(options_.connection.url) ? "8883" : "1883";
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  probing_ = true;
-  auto resolver = std::make_shared<boost::asio::ip::tcp::resolver>(io_);
-  auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
-  std::weak_ptr<bool> alive = alive_;
-  resolver->async_resolve(host, port, [this, alive, resolver, socket](const boost::system::error_code& ec,
-                                                                      boost::asio::ip::tcp::resolver::results_type found) {
-    if (!alive.lock()) return;
-    if (ec) {
-      probing_ = false;
-      return;
-    }
-    boost::asio::async_connect(*socket, found, [this, alive, socket](const boost::system::error_code& connect_ec,
-                                                                     const boost::asio::ip::tcp::endpoint&) {
-      if (!alive.lock()) return;
-      probing_ = false;
-      boost::system::error_code ignored;
-      socket->close(ignored);
-      if (connect_ec || connected_ || version_ != mqtt_link::protocol_version::v5) return;
-      trial_3_1_1_ = true;
-      version_ = mqtt_link::protocol_version::v3_1_1;
-      abandon_client("trying MQTT 3.1.1");
-    });
-  });
 }
 
 void mqtt_publisher::on_connection_lost(const std::string& cause) {
@@ -469,8 +408,6 @@ void mqtt_publisher::reconfigure(mqtt_options options) {
                                                                 : mqtt_link::protocol_version::v5;
   abandon_client("reconfigured");
   client_tls_fingerprint_.reset();  // the new client starts from the files as they are now
-  connected_with_5_ = false;        // perhaps another broker now
-  trial_3_1_1_ = false;
   expiry_warned_at_.reset();
   backoff_ = backoff(options_.reconnect_min_delay, options_.reconnect_max_delay,
                      std::hash<std::string>{}(options_.connection.client_id));

@@ -97,7 +97,6 @@ class mqtt_publisher final : public message_publisher {
   void on_connect_failure(std::uint32_t attempt, int code, int reason_code);
   /// True (and switched to 3.1.1) when `automatic` meets a broker that refuses MQTT 5.
   bool fall_back_to_3_1_1(int code, int reason_code);
-  void probe_for_silent_mqtt_5_refusal();
   void on_connect_deadline(std::uint32_t attempt);
   void on_connection_lost(const std::string& cause);
   void abandon_client(const std::string& why);
@@ -151,9 +150,6 @@ class mqtt_publisher final : public message_publisher {
   // context from the new files whatever it caches.
   std::optional<std::uint64_t> client_tls_fingerprint_;
   std::optional<loop_clock::time_point> expiry_warned_at_;
-  bool connected_with_5_ = false;  ///< this broker spoke MQTT 5 once: a failed attempt is never a version problem
-  bool trial_3_1_1_ = false;       ///< the current client tries 3.1.1 once (see probe_for_silent_mqtt_5_refusal)
-  bool probing_ = false;
 };
 
 }  // namespace plant::transport
