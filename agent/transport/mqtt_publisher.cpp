@@ -200,15 +200,13 @@ void mqtt_publisher::connect_now() {
 std::string mqtt_publisher::prepare_tls() {
   const auto& c = options_.connection;
   if (!mqtt_link::uses_tls(c.url)) return "";
-  const mqtt_link::tls_files before = tls_;
   tls_ = mqtt_link::read_tls_files(c.ca_file, c.cert_file, c.key_file);
-  const std::uint64_t now = tls_.fingerprint();
-  if (client_tls_fingerprint_ && *client_tls_fingerprint_ != now) {
-    log_.info("TLS files changed on disk (" + mqtt_link::changed_files(before, tls_) +
+  if (client_tls_ && client_tls_->fingerprint() != tls_.fingerprint()) {
+    log_.info("TLS files changed on disk (" + mqtt_link::changed_files(*client_tls_, tls_) +
               "): the next connection is made with them");
     abandon_client("TLS files changed");
   }
-  client_tls_fingerprint_ = now;
+  client_tls_ = tls_;
   warn_of_expiry();
   if (const std::string minimum = mqtt_link::tls_minimum_problem(); !minimum.empty()) {
     return "TLS connections need TLS 1.2 or newer, and " + minimum;
@@ -219,11 +217,10 @@ std::string mqtt_publisher::prepare_tls() {
 void mqtt_publisher::check_tls_files() {
   const auto& c = options_.connection;
   if (!mqtt_link::uses_tls(c.url)) return;
-  const mqtt_link::tls_files before = tls_;
   tls_ = mqtt_link::read_tls_files(c.ca_file, c.cert_file, c.key_file);
-  if (connected_ && client_tls_fingerprint_ && *client_tls_fingerprint_ != tls_.fingerprint()) {
+  if (connected_ && client_tls_ && client_tls_->fingerprint() != tls_.fingerprint()) {
     log_.limited(log::level::info, "tls-changed",
-                 "TLS files changed on disk (" + mqtt_link::changed_files(before, tls_) +
+                 "TLS files changed on disk (" + mqtt_link::changed_files(*client_tls_, tls_) +
                      "): used from the next connection (SIGHUP reconnects with them now)");
   }
   warn_of_expiry();
@@ -407,7 +404,7 @@ void mqtt_publisher::reconfigure(mqtt_options options) {
   version_ = options_.protocol == config::mqtt_protocol::v3_1_1 ? mqtt_link::protocol_version::v3_1_1
                                                                 : mqtt_link::protocol_version::v5;
   abandon_client("reconfigured");
-  client_tls_fingerprint_.reset();  // the new client starts from the files as they are now
+  client_tls_.reset();  // the new client starts from the files as they are now
   expiry_warned_at_.reset();
   backoff_ = backoff(options_.reconnect_min_delay, options_.reconnect_max_delay,
                      std::hash<std::string>{}(options_.connection.client_id));

@@ -148,7 +148,7 @@ class mqtt_publisher final : public message_publisher {
   // The TLS files the current Paho client connected with: when they change on
   // disk, the next attempt is made with a new client, so Paho builds its TLS
   // context from the new files whatever it caches.
-  std::optional<std::uint64_t> client_tls_fingerprint_;
+  std::optional<mqtt_link::tls_files> client_tls_;
   std::optional<loop_clock::time_point> expiry_warned_at_;
 };
 

@@ -1,6 +1,7 @@
 #include "tests/support/other_broker.hpp"
 
 #include "tests/support/binaries.hpp"
+#include "tests/support/run_command.hpp"
 #include "tests/support/tcp_port.hpp"
 #include "tests/support/text_files.hpp"
 #include "tests/support/wait_until.hpp"
@@ -24,7 +25,7 @@ testing::AssertionResult other_broker::start() {
     // and logs, so parallel tests (and a system RabbitMQ) never meet.
     const std::uint16_t amqp = free_tcp_port();
     const std::uint16_t dist = free_tcp_port();
-    const std::uint16_t epmd = free_tcp_port();
+    epmd_port_ = free_tcp_port();
     const std::string conf = "listeners.tcp.default = 127.0.0.1:" + std::to_string(amqp) +
                              "\nmqtt.listeners.tcp.default = 127.0.0.1:" + std::to_string(port_) +
                              "\nmqtt.allow_anonymous = true\nloopback_users = none\n";
@@ -40,7 +41,7 @@ testing::AssertionResult other_broker::start() {
                 {"RABBITMQ_LOG_BASE", dir_.file("log")},
                 {"RABBITMQ_PID_FILE", dir_.file("rabbitmq.pid")},
                 {"RABBITMQ_DIST_PORT", std::to_string(dist)},
-                {"ERL_EPMD_PORT", std::to_string(epmd)}};
+                {"ERL_EPMD_PORT", std::to_string(epmd_port_)}};
     ready_within = std::chrono::seconds(90);
   }
   if (auto started = process_.start(spec); !started) return started;
@@ -51,9 +52,13 @@ testing::AssertionResult other_broker::start() {
   return testing::AssertionFailure() << to_string(kind_) << " did not listen on " << port_ << ":\n" << log_text();
 }
 
+other_broker::~other_broker() { stop(); }
+
 testing::AssertionResult other_broker::stop(std::chrono::milliseconds timeout) {
-  if (!process_.running()) return testing::AssertionSuccess();
-  auto stopped = process_.terminate_and_wait(timeout);
+  exit_status stopped;
+  if (process_.running()) stopped = process_.terminate_and_wait(timeout);
+  // The node starts epmd as a daemon of its own, which outlives it.
+  if (epmd_port_ != 0) run_command({"epmd", "-port", std::to_string(epmd_port_), "-kill"}, std::chrono::seconds(5));
   if (!stopped.killed_after_timeout) return testing::AssertionSuccess();
   return testing::AssertionFailure() << to_string(kind_) << ": " << stopped.describe();
 }

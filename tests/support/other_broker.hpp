@@ -22,6 +22,8 @@ const char* to_string(broker_kind kind);
 class other_broker {
  public:
   explicit other_broker(broker_kind kind);
+  /// Stops the broker and, for RabbitMQ, its epmd (a daemon outside the process group).
+  ~other_broker();
   other_broker(const other_broker&) = delete;
   other_broker& operator=(const other_broker&) = delete;
 
@@ -42,6 +44,7 @@ class other_broker {
   temp_dir dir_;  // first: outlives the process
   broker_kind kind_;
   std::uint16_t port_ = 0;
+  std::uint16_t epmd_port_ = 0;  ///< RabbitMQ's Erlang port mapper, started by the node; 0 for aedes
   child_process process_;
 };
 
