@@ -188,16 +188,21 @@ void check_mqtt_connection(table_value& values, diagnostic_sink& sink) {
     const key_value& v = values.get(key);
     if (!v.has || v.text.empty()) continue;
     // Opened and closed, never read: the password must not end up in memory or logs here.
-    const int fd = ::open(v.text.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(v.text.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       sink.error(v.at, path_of(values, key), "cannot read " + quote(v.text) + ": " + std::strerror(errno));
       continue;
     }
     struct stat st {};
-    const bool is_directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    const bool stated = ::fstat(fd, &st) == 0;
     ::close(fd);
-    if (is_directory) {
+    if (stated && S_ISDIR(st.st_mode)) {
       sink.error(v.at, path_of(values, key), "cannot read " + quote(v.text) + ": " + std::strerror(EISDIR));
+      continue;
+    }
+    if (stated && !S_ISREG(st.st_mode)) {
+      // A FIFO or a device would be read without end before every connect.
+      sink.error(v.at, path_of(values, key), quote(v.text) + " is not a regular file");
       continue;
     }
     if (!tls && url.has && std::string_view(key) != "password_file")

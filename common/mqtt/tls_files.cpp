@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 
 #include "common/wire/time_format.hpp"
@@ -44,16 +44,32 @@ struct pkey_free {
 int no_passphrase(char*, int, int, void*) { return -1; }
 
 bool read_file(const std::string& path, std::string& out, std::string& problem) {
+  // Looked at before it is read: a FIFO or /dev/zero named by mistake would hold up
+  // the event loop, which reads these before every connect attempt.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) {
+    problem = "cannot read " + path + ": " + ec.message();
+    return false;
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    problem = path + " is not a regular file";
+    return false;
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_tls_file_bytes) {
+    problem = path + " is larger than " + std::to_string(max_tls_file_bytes) + " bytes: not a PEM file";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     problem = "cannot read " + path + ": " + std::strerror(errno);
     return false;
   }
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (out.size() > max_tls_file_bytes) {
-    problem = path + " is larger than " + std::to_string(max_tls_file_bytes) + " bytes: not a PEM file";
-    return false;
-  }
+  // Read into one buffer of the file's size: growing a string would leave stray copies of a key.
+  out.assign(ec ? 0 : static_cast<std::size_t>(size), '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<std::size_t>(in.gcount()));
   return true;
 }
 
@@ -153,7 +169,7 @@ tls_files read_tls_files(const std::string& ca_file, const std::string& cert_fil
                     " (a rotation that replaced one file but not the other?)";
       }
     }
-    // The key's bytes do not outlive this call.
+    // Our copy of the key is wiped here (the stream's own read buffer is not).
     OPENSSL_cleanse(bytes.data(), bytes.size());
     out.files.push_back(std::move(f));
   }
@@ -185,7 +201,8 @@ std::string expiry_warning(const tls_file& file, epoch_ms now, std::chrono::seco
   return what + " expires in " + std::to_string(left / 86'400'000) + " days" + when + "; rotate it" + consequence;
 }
 
-std::string tls_minimum_problem() {
+namespace {
+std::string find_tls_minimum_problem() {
   std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!ctx) return "OpenSSL cannot make a TLS client context";
   const long minimum = SSL_CTX_get_min_proto_version(ctx.get());
@@ -198,6 +215,14 @@ std::string tls_minimum_problem() {
          std::to_string(SSL_CTX_get_security_level(ctx.get())) +
          "; set MinProtocol = TLSv1.2 in the [system_default_sect] of the OpenSSL configuration, or remove "
          "@SECLEVEL=0 from its CipherString)";
+}
+
+}  // namespace
+
+std::string tls_minimum_problem() {
+  // The system's OpenSSL configuration is read once per process, so is this.
+  static const std::string problem = find_tls_minimum_problem();
+  return problem;
 }
 
 }  // namespace plant::mqtt_link

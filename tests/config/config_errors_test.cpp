@@ -1,5 +1,6 @@
 // Golden tests: one per kind of error, asserting the full text a technician sees.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 #include <vector>
@@ -150,6 +151,19 @@ TEST(config_errors, unreadable_tls_file) {
   const std::string ca = dir.file("ca.pem");
   EXPECT_EQ(errors_of(agent_lines + "[mqtt]\nurl = \"ssl://broker\"\nca_file = \"ca.pem\"\n", dir.path()),
             lines{"t.toml:6:11: error: mqtt.ca_file: cannot read '" + ca + "': No such file or directory"});
+}
+
+// A FIFO or a device named by mistake is refused, never opened for reading without end.
+TEST(config_errors, a_tls_file_that_is_not_a_regular_file) {
+  temp_dir dir;
+  const std::string fifo = dir.file("ca.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(errors_of(agent_lines + "[mqtt]\nurl = \"ssl://broker\"\nca_file = \"/dev/zero\"\ncert_file = \"ca.fifo\"\n"
+                                    "key_file = \"ca.fifo\"\n",
+                      dir.path()),
+            (lines{"t.toml:6:11: error: mqtt.ca_file: '/dev/zero' is not a regular file",
+                   "t.toml:7:13: error: mqtt.cert_file: '" + fifo + "' is not a regular file",
+                   "t.toml:8:12: error: mqtt.key_file: '" + fifo + "' is not a regular file"}));
 }
 
 TEST(config_errors, modbus_source_rules) {

@@ -208,5 +208,33 @@ TEST_F(tls_rotation, tls_below_1_2_is_refused) {
   }
 }
 
+// The agent's own check, not only the system's: with an OpenSSL configuration that
+// would negotiate TLS 1.0 (MinProtocol TLSv1, security level 0), it does not connect
+// at all, says why, and the TLS 1.1 server never sees a handshake.
+TEST_F(tls_rotation, an_openssl_configuration_that_allows_less_than_tls_1_2_is_refused) {
+  const std::string weak = certs.write("weak-openssl.cnf",
+                                       "openssl_conf = init\n[init]\nssl_conf = ssl_sect\n[ssl_sect]\n"
+                                       "system_default = weak\n[weak]\nMinProtocol = TLSv1\n"
+                                       "CipherString = DEFAULT@SECLEVEL=0\n");
+  const std::uint16_t port = free_tcp_port();
+  child_process server;
+  process_spec spec;
+  spec.argv = {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-tls1_1", "-cipher",
+               "DEFAULT:@SECLEVEL=0", "-cert", pki.server_cert, "-key", pki.server_key, "-www", "-naccept", "1"};
+  spec.output_dir = certs.path();
+  spec.name = "s_server-weak";
+  ASSERT_TRUE(server.start(spec));
+  PLANT_ASSERT_EVENTUALLY(server.stdout_text().find("ACCEPT") != std::string::npos, 10s) << server.stderr_text();
+  agent_process agent(certs, "agent-weak",
+                      agent_config_text("gw-weak", "site-r", certs.file("state-weak"),
+                                        "ssl://127.0.0.1:" + std::to_string(port),
+                                        "ca_file = \"" + pki.ca_cert + "\"\n", simulator));
+  agent.set_env("OPENSSL_CONF", weak);
+  ASSERT_TRUE(agent.start());
+  ASSERT_TRUE(agent.wait_for_log("TLS connections need TLS 1.2 or newer", 20s));
+  EXPECT_TRUE(server.running()) << "no connection was even attempted: " << server.stdout_text();
+  EXPECT_EQ(agent.log().find("connected to ssl://"), std::string::npos) << agent.log();
+}
+
 }  // namespace
 }  // namespace plant::test

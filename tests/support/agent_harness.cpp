@@ -27,6 +27,7 @@ testing::AssertionResult agent_process::start(const std::vector<std::string>& ar
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.output_dir = dir_.path();
   spec.name = name_;
+  spec.env = env_;
   return process_.start(spec);
 }
 

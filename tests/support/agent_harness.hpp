@@ -26,6 +26,8 @@ class agent_process {
   testing::AssertionResult start(const std::vector<std::string>& args = {});
   /// Later starts run the agent as `user` (group nogroup) through setpriv: needs root.
   void run_as(const std::string& user) { user_ = user; }
+  /// Later starts add (or replace) this environment variable.
+  void set_env(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
   /// The agent's log (stderr).
   std::string log() const { return process_.stderr_text(); }
   const std::string& config_path() const { return config_path_; }
@@ -38,6 +40,7 @@ class agent_process {
   std::string name_;
   std::string config_path_;
   std::string user_;
+  std::vector<std::pair<std::string, std::string>> env_;
   child_process process_;
 };
 
