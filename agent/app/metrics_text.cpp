@@ -45,6 +45,10 @@ void render_sources(exposition& out, const std::vector<sources::source_stats>& s
        &sources::source_stats::skipped_ticks},
       {"plant_agent_source_reconnects_total", "Reconnects of the source to its device.",
        &sources::source_stats::reconnects},
+      {"plant_agent_source_unreported_total",
+       "Samples report by exception held back (within the deadband, before max_interval); the shortage detector "
+       "saw them.",
+       &sources::source_stats::unreported},
   };
   for (const auto& counter : counters) {
     out.family(counter.name, "counter", counter.help);

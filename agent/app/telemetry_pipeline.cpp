@@ -26,13 +26,16 @@ void telemetry_pipeline::accept(std::vector<sample>& samples, const std::string&
   samples_in_ += samples.size();
   // The outbox knows the broker's limit too (MQTT 5 Maximum Packet Size), which may be lower.
   const std::size_t byte_limit = message_byte_limit();
+  bool added = false;
   for (const auto& s : samples) {
     if (observer_) observer_(s, source_name);
+    if (!s.publish) continue;  // held back by report by exception: the detector has seen it
+    added = true;
     if (!batcher_.empty() && batcher_.bytes_bound() + batcher_.cost_of(s, source_name) > byte_limit) seal_batch();
     batcher_.add(s, source_name);
     if (batcher_.size() >= limits_.max_batch) seal_batch();
   }
-  if (!samples.empty()) arm_timer();
+  if (added) arm_timer();
 }
 
 std::size_t telemetry_pipeline::message_byte_limit() const {

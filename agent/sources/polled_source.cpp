@@ -22,6 +22,9 @@ polled_source::polled_source(boost::asio::io_context& io, std::unique_ptr<source
       backoff_(common.retry_min_delay, common.retry_max_delay, std::hash<std::string>{}(source_->name())) {
   stats_.name = source_->name();
   stats_.kind = std::string(source_->kind());
+  report_defaults_ = common.report;
+  // Off unless a key is set somewhere: the default costs nothing per sample.
+  filtering_ = report_defaults_.filters() || source_->has_point_report_rules();
 }
 
 polled_source::~polled_source() { stop(); }
@@ -215,7 +218,7 @@ void polled_source::handle_result(poll_result result, epoch_ms polled_at) {
         }
       }
     }
-    sink_.accept(result.samples, source_->name());
+    hand_on(result.samples, polled_at);
   }
   if (result.settle_token != 0) {
     std::weak_ptr<bool> alive = alive_;
@@ -234,7 +237,7 @@ void polled_source::republish_stale(epoch_ms now) {
   if (last_values_.empty()) {
     // Never answered: every configured point still shows, as bad without a value.
     std::vector<sample> missing = source_->configured_points(now);
-    if (!missing.empty()) sink_.accept(missing, source_->name());
+    if (!missing.empty()) hand_on(missing, now);
     return;
   }
   std::vector<sample> stale = last_values_;
@@ -242,7 +245,18 @@ void polled_source::republish_stale(epoch_ms now) {
     s.q = quality::stale;
     s.receive_time = now;  // source_time stays: the value is from then
   }
-  sink_.accept(stale, source_->name());
+  hand_on(stale, now);
+}
+
+void polled_source::hand_on(std::vector<sample>& samples, epoch_ms now) {
+  if (filtering_) {
+    const auto find_rule = [this](const sample& s) { return source_->report_rule(s).over(report_defaults_); };
+    for (auto& s : samples) {
+      s.publish = exception_filter_.should_report(s, now, find_rule);
+      if (!s.publish) ++stats_.unreported;
+    }
+  }
+  sink_.accept(samples, source_->name());
 }
 
 }  // namespace plant::sources

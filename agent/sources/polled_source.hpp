@@ -49,6 +49,7 @@ struct source_stats {
   std::uint64_t rejected = 0;
   std::uint64_t skipped_ticks = 0;
   std::uint64_t reconnects = 0;
+  std::uint64_t unreported = 0;        ///< samples report by exception held back (the detector saw them)
   std::string last_error;
 };
 
@@ -75,6 +76,8 @@ class polled_source {
   void poll_inline();
   void handle_result(poll_result result, epoch_ms polled_at);
   void republish_stale(epoch_ms now);
+  /// Marks what report by exception holds back, then gives the samples to the sink.
+  void hand_on(std::vector<sample>& samples, epoch_ms now);
   void worker_loop();
 
   boost::asio::io_context& io_;
@@ -86,6 +89,9 @@ class polled_source {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   source_stats stats_;
   std::vector<sample> last_values_;   ///< last good reading per point, for stale marking
+  report_policy report_defaults_;     ///< the source's deadband keys, under each point's own
+  bool filtering_ = false;            ///< some deadband key is set: report by exception is on
+  exception_filter exception_filter_;
   loop_clock::time_point retry_at_{};
   bool failing_ = false;
   bool poll_running_ = false;

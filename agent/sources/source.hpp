@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/sources/report_by_exception.hpp"
 #include "agent/sources/supply_snapshot.hpp"
 #include "common/core/sample.hpp"
 
@@ -63,6 +64,15 @@ class source {
     (void)now;
     return {};
   }
+  /// The report-by-exception keys of the point behind `s` as written on the point itself
+  /// (Modbus points); the core lays them over the source's own keys. {} for sources
+  /// whose points have no keys of their own.
+  virtual sample_report_rule report_rule(const sample& s) const {
+    (void)s;
+    return {};
+  }
+  /// True when some point has report-by-exception keys of its own.
+  virtual bool has_point_report_rules() const { return false; }
   /// Reconnects the source made so far (devices with connections).
   virtual std::uint64_t reconnects() const { return 0; }
   /// For `plant-agent --probe`: one line per point of the last poll, with its

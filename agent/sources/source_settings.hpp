@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/sources/report_by_exception.hpp"
 #include "common/config/schema.hpp"
 
 namespace plant::sources {
@@ -16,6 +17,7 @@ struct source_common {
   std::chrono::milliseconds interval{1000};       ///< time between polls (the simulator: between samples, in plant time)
   std::chrono::milliseconds retry_min_delay{1000};   ///< first delay after a failed poll; doubles per failure
   std::chrono::milliseconds retry_max_delay{30000};  ///< longest delay between retries
+  report_policy report;                           ///< deadband, deadband_percent, max_interval: defaults for its points
   std::string key_path;                           ///< "source.modbus[0]", for messages
 };
 
@@ -43,7 +45,42 @@ void store_common(void* target, const config::key_spec& key, const config::key_v
   if (!value.has) return;
   config::detail::assign(static_cast<Settings*>(target)->common.*member, key, value);
 }
+
+template <report_policy& (*policy_of)(void*), auto member>
+void store_report(void* target, const config::key_spec& key, const config::key_value& value) {
+  if (!value.has) return;
+  config::detail::assign(policy_of(target).*member, key, value);
+}
+
+template <class Settings>
+report_policy& common_report_of(void* target) {
+  return static_cast<Settings*>(target)->common.report;
+}
 }  // namespace detail
+
+/// The report-by-exception keys (deadband, deadband_percent, max_interval), stored into
+/// the report_policy that `policy_of` finds in the section's target. `scope` says whose
+/// keys they are ("its points' default", "this point").
+template <report_policy& (*policy_of)(void*)>
+std::vector<config::key_spec> report_policy_keys(const std::string& scope) {
+  using config::make_key;
+  using vt = config::value_type;
+  return {
+      make_key("deadband", vt::number).range("0", "").example_value("0.5")
+          .describe("Report by exception (" + scope + "): publish a value only when it moved by more than this "
+                    "since the last published one (absolute, in its unit). Unset with every key here unset: "
+                    "every sample is published.")
+          .stored(detail::store_report<policy_of, &report_policy::deadband>),
+      make_key("deadband_percent", vt::number).range("0", "").example_value("1.0")
+          .describe("Report by exception (" + scope + "): as deadband, in percent of the last published value; "
+                    "with both set, the larger threshold applies.")
+          .stored(detail::store_report<policy_of, &report_policy::deadband_percent>),
+      make_key("max_interval", vt::duration).range("1ms", "30d").example_value("\"60s\"")
+          .describe("Report by exception (" + scope + "): publish an unchanged value again after this long. "
+                    "Quality changes are always published; the shortage detector sees every sample.")
+          .stored(detail::store_report<policy_of, &report_policy::max_interval>),
+  };
+}
 
 /// The shared keys (name, interval, retry_min_delay, retry_max_delay) for a kind whose
 /// settings struct is `Settings`; the kind's schema starts with these.
@@ -67,7 +104,10 @@ std::vector<config::key_spec> common_source_keys(const common_key_spelling& spel
                                    .describe("Longest delay between polls of a failing source; at least retry_min_delay.")
                                    .stored(detail::store_common<Settings, &source_common::retry_max_delay>);
   for (const auto& old_name : spelling.retry_max_aliases) retry_max.alias(old_name);
-  return {std::move(name), std::move(interval), std::move(retry_min), std::move(retry_max)};
+  std::vector<config::key_spec> keys{std::move(name), std::move(interval), std::move(retry_min), std::move(retry_max)};
+  for (auto& key : report_policy_keys<detail::common_report_of<Settings>>("default of the source's points"))
+    keys.push_back(std::move(key));
+  return keys;
 }
 
 /// The shared rules of every source block (retry delay order).

@@ -30,6 +30,9 @@ struct sample {
   quality q = quality::good;
   epoch_ms source_time = 0;     ///< when the device or file says the value was true
   epoch_ms receive_time = 0;    ///< when the agent read it
+  /// False when report by exception holds the sample back: the agent's shortage
+  /// detector still sees it, the broker does not.
+  bool publish = true;
 
   // kind_t::line
   line_state state = line_state::unknown;

@@ -139,6 +139,7 @@ TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
   plc.samples = 2;
   plc.rejected = 1;
   plc.skipped_ticks = 3;
+  plc.unreported = 7;
   plc.reconnects = 6;
   s.sources = {sim, plc};
   s.log_suppressed = 9;
@@ -246,6 +247,11 @@ TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
       "# TYPE plant_agent_source_reconnects_total counter\n"
       "plant_agent_source_reconnects_total{source=\"sim\",kind=\"simulator\"} 0\n"
       "plant_agent_source_reconnects_total{source=\"plc \\\"north\\\"\\\\1\\nx\",kind=\"modbus\"} 6\n"
+      "# HELP plant_agent_source_unreported_total Samples report by exception held back (within the deadband, before "
+      "max_interval); the shortage detector saw them.\n"
+      "# TYPE plant_agent_source_unreported_total counter\n"
+      "plant_agent_source_unreported_total{source=\"sim\",kind=\"simulator\"} 0\n"
+      "plant_agent_source_unreported_total{source=\"plc \\\"north\\\"\\\\1\\nx\",kind=\"modbus\"} 7\n"
       "# HELP plant_agent_source_healthy 1 while the source's last poll succeeded, 0 while it fails.\n"
       "# TYPE plant_agent_source_healthy gauge\n"
       "plant_agent_source_healthy{source=\"sim\",kind=\"simulator\"} 1\n"

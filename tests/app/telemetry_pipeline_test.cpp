@@ -162,5 +162,33 @@ TEST_F(telemetry_pipeline_test, a_source_learns_its_samples_are_safe_only_when_t
   EXPECT_EQ(answers, (std::vector<bool>{true, true}));
 }
 
+TEST_F(telemetry_pipeline_test, samples_held_back_by_report_by_exception_reach_the_observer_but_no_message) {
+  make({1000, 1000ms, 256u << 10});
+  std::vector<std::string> observed;
+  pipeline_->set_observer([&](const sample& s, const std::string&) { observed.push_back(s.name); });
+  auto held = stocks(3);
+  for (auto& s : held) s.publish = false;
+  pipeline_->accept(held, "plc");
+  advance(1000ms);
+  EXPECT_EQ(observed.size(), 3u) << "the shortage detector sees every sample";
+  EXPECT_EQ(sealed(), 0u) << "nothing was to be published, so nothing was sealed";
+  EXPECT_EQ(io_.poll(), 0u) << "and no timer was armed for it";
+  io_.restart();
+  auto mixed = stocks(3);
+  mixed[1].publish = false;
+  pipeline_->accept(mixed, "plc");
+  advance(1000ms);
+  ASSERT_EQ(sealed(), 1u);
+  EXPECT_EQ(observed.size(), 6u);
+  publisher_.connected_ = true;
+  box_->on_connected();
+  ASSERT_EQ(publisher_.log.size(), 1u);
+  v1::Envelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(publisher_.log[0].payload));
+  ASSERT_EQ(envelope.telemetry().stocks_size(), 2);
+  EXPECT_EQ(envelope.telemetry().stocks(0).material(), mixed[0].name);
+  EXPECT_EQ(envelope.telemetry().stocks(1).material(), mixed[2].name);
+}
+
 }  // namespace
 }  // namespace plant::app

@@ -208,6 +208,25 @@ TEST(config_errors, modbus_point_rules) {
                    "mean 'address'?"}));
 }
 
+TEST(config_errors, report_by_exception_rules) {
+  const std::string source = agent_lines + "[[source.modbus]]\nname = \"plc\"\naddress = \"tcp://plc\"\n"
+                                           "deadband = -1\nmax_interval = \"0s\"\n"
+                                           "[[source.modbus.line]]\nid = \"l1\"\n";  // lines 4-10
+  EXPECT_EQ(errors_of(source +
+                      "state = { area = \"holding\", address = 1, deadband = 1, deadband_percent = 5 }\n"
+                      "good_count = { area = \"holding\", address = 2, deadband_percent = -3, max_interval = 60 }\n"),
+            (lines{"t.toml:7:12: error: source.modbus[0].deadband: -1 is less than the minimum 0",
+                   "t.toml:8:16: error: source.modbus[0].max_interval: '0s' is out of range 1ms..30d",
+                   "t.toml:11:42: error: source.modbus[0].line[0].state.deadband: only applies to numeric points; a "
+                   "state is published whenever it changes (max_interval applies)",
+                   "t.toml:11:56: error: source.modbus[0].line[0].state.deadband_percent: only applies to numeric "
+                   "points; a state is published whenever it changes (max_interval applies)",
+                   "t.toml:12:66: error: source.modbus[0].line[0].good_count.deadband_percent: -3 is less than the "
+                   "minimum 0",
+                   "t.toml:12:85: error: source.modbus[0].line[0].good_count.max_interval: expected a duration "
+                   "string like \"5s\", got integer"}));
+}
+
 TEST(config_errors, all_errors_are_reported_in_file_order) {
   // toml++ iterates keys alphabetically ([agent] < [mqtt] < [spool]); the report must follow the file.
   EXPECT_EQ(errors_of("[spool]\nsync = \"no\"\n"

@@ -226,6 +226,40 @@ TEST(config_loader, fills_modbus_sources_with_lines_stocks_and_points) {
   EXPECT_EQ(scale.stocks[0].quantity.type, sources::modbus_type::float64);
 }
 
+TEST(config_loader, reads_report_by_exception_keys_on_sources_and_on_modbus_points) {
+  using namespace std::chrono_literals;
+  const load_result r = load_config_text(
+      agent_lines +
+          "[[source.modbus]]\nname = \"plc-1\"\naddress = \"tcp://10.0.0.5\"\ndeadband = 2.0\nmax_interval = \"5m\"\n"
+          "[[source.modbus.line]]\nid = \"press-1\"\n"
+          "state = { area = \"holding\", address = 10, max_interval = \"30s\" }\n"
+          "good_count = { area = \"input\", address = 20, type = \"uint32\", deadband = 100 }\n"
+          "[[source.modbus.stock]]\nmaterial = \"oil\"\n"
+          "quantity = { area = \"holding\", address = 10, type = \"float32\", deadband = 0.5, max_interval = \"60s\" }\n"
+          "[[source.simulator]]\nname = \"sim\"\ndeadband_percent = 1.5\n"
+          "[[source.csv]]\nname = \"wms\"\ndirectory = \"/srv/in\"\nmax_interval = \"1h\"\n"
+          "[[source.csv]]\nname = \"orders\"\nkind = \"receipts\"\ndirectory = \"/srv/po\"\ndeadband = 1\n",
+      "t.toml");
+  ASSERT_EQ(texts(r.errors), std::vector<std::string>{});
+  ASSERT_TRUE(r.config);
+  const agent_config& c = *r.config;
+  const sources::modbus_settings plc = modbus(c).at(0);
+  EXPECT_EQ(plc.common.report.deadband, 2.0);
+  EXPECT_FALSE(plc.common.report.deadband_percent);
+  EXPECT_EQ(plc.common.report.max_interval, 5min);
+  EXPECT_EQ(plc.lines.at(0).state->report.max_interval, 30s);
+  EXPECT_FALSE(plc.lines.at(0).state->report.deadband);
+  EXPECT_EQ(plc.lines.at(0).good_count->report.deadband, 100.0);
+  EXPECT_EQ(plc.stocks.at(0).quantity.report.deadband, 0.5);
+  EXPECT_EQ(plc.stocks.at(0).quantity.report.max_interval, 60s);
+  EXPECT_EQ(simulators(c).at(0).common.report.deadband_percent, 1.5);
+  EXPECT_EQ(csvs(c).at(0).common.report.max_interval, 1h);
+  EXPECT_FALSE(csvs(c).at(0).common.report.deadband);
+  // Receipts are never published, so there is nothing to hold back: said, not fatal.
+  EXPECT_EQ(texts(r.warnings),
+            std::vector<std::string>{"t.toml:27:1: warning: source.csv[1].deadband: ignored for kind = 'receipts'"});
+}
+
 TEST(config_loader, fills_materials) {
   const agent_config c = load_ok(agent_lines +
                                  "[[material]]\nid = \"steel\"\nunit = \"kg\"\nsafety_stock = 100\nreorder_point = 400.5\n"

@@ -5,9 +5,11 @@
 #ifdef AGENT_WITH_MODBUS
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "common/wire/time_format.hpp"
 #include "tests/support/agent_harness.hpp"
 #include "tests/support/json_text.hpp"
 #include "tests/support/modbus_test_server.hpp"
@@ -131,6 +133,96 @@ TEST(modbus, plc_values_arrive_exactly_and_turn_stale_while_the_plc_hangs) {
   PLANT_ASSERT_EVENTUALLY(any_object_with(watch, line_head, {"\"good_count\":123460,", "\"quality\":\"good\""}), 40s)
       << agent.log() << last_objects(watch);
   EXPECT_TRUE(agent.process().running());
+}
+
+// Receive times (Unix ms) of the published objects that start with `head` and contain `part`.
+std::vector<epoch_ms> receive_times(const watch_process& watch, const std::string& head, const std::string& part) {
+  std::vector<epoch_ms> times;
+  for (const auto& object : objects(watch, head)) {
+    if (object.find(part) == std::string::npos) continue;
+    epoch_ms at = 0;
+    const auto text = json_string(object, "receive_time");
+    if (text && wire::parse_rfc3339(*text, at).empty()) times.push_back(at);
+  }
+  return times;
+}
+
+TEST(modbus, report_by_exception_sends_an_unchanged_value_as_a_heartbeat_and_a_move_past_the_deadband) {
+  temp_dir dir("modbus-rbe");
+  mosquitto_broker broker;
+  ASSERT_TRUE(broker.start());
+  modbus_test_server plc;
+  ASSERT_TRUE(plc.start());
+  fill(plc);
+  watch_process watch(dir, "watch");
+  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--duration", "120s"}));
+  // Polled every 100 ms; max_interval at the source, a deadband on the quantity.
+  const std::string section = "[[source.modbus]]\n"
+                              "name = \"plc-1\"\n"
+                              "address = \"" + plc.address() + "\"\n"
+                              "interval = \"100ms\"\n"
+                              "timeout = \"80ms\"\n"
+                              "max_interval = \"2s\"\n"
+                              "[[source.modbus.line]]\n"
+                              "id = \"line-1\"\n"
+                              "state = { area = \"holding\", address = 100, map = { 0 = \"idle\", 1 = \"running\" } }\n"
+                              "[[source.modbus.stock]]\n"
+                              "material = \"silo-1\"\n"
+                              "quantity = { area = \"holding\", address = 200, type = \"float32\", deadband = 5.0 }\n";
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-rbe", "site-r", dir.file("state"), broker.url(),
+                                        "publish_interval = \"100ms\"\n", section));
+  ASSERT_TRUE(agent.start());
+  const std::string stock_head = "\"material\":\"silo-1\"";
+  const std::string line_head = "\"line\":\"line-1\"";
+
+  // An unchanged value goes out once and then as a heartbeat, never sooner than max_interval.
+  PLANT_ASSERT_EVENTUALLY(receive_times(watch, stock_head, "\"quantity\":1234.5,").size() >= 3, 30s)
+      << agent.log() << last_objects(watch);
+  const auto heartbeats = receive_times(watch, stock_head, "\"quantity\":1234.5,");
+  for (std::size_t i = 1; i < heartbeats.size(); ++i)
+    EXPECT_GE(heartbeats[i] - heartbeats[i - 1], 2000) << "report " << i << " came before max_interval";
+  const auto states = receive_times(watch, line_head, "\"state\":\"running\"");
+  ASSERT_GE(states.size(), 2u) << last_objects(watch);
+  for (std::size_t i = 1; i < states.size(); ++i) EXPECT_GE(states[i] - states[i - 1], 2000) << i;
+
+  // A move within the deadband waits for the heartbeat; a state change and a move past it do not.
+  plc.set_float32(200, 1236.0f, sources::word_order::abcd);
+  PLANT_ASSERT_EVENTUALLY(!receive_times(watch, stock_head, "\"quantity\":1236,").empty(), 20s) << last_objects(watch);
+  const epoch_ms within = receive_times(watch, stock_head, "\"quantity\":1236,").front();
+  epoch_ms before_within = 0;
+  for (epoch_ms t : receive_times(watch, stock_head, "\"quantity\":1234.5,"))
+    if (t < within) before_within = std::max(before_within, t);
+  EXPECT_GE(within - before_within, 2000) << "a move of 1.5 within deadband 5 was published as a change";
+
+  plc.set_holding(100, 0);
+  plc.set_float32(200, 1250.0f, sources::word_order::abcd);
+  PLANT_ASSERT_EVENTUALLY(!receive_times(watch, stock_head, "\"quantity\":1250,").empty() &&
+                              !receive_times(watch, line_head, "\"state\":\"idle\"").empty(),
+                          20s)
+      << last_objects(watch);
+  EXPECT_TRUE(agent.process().running());
+}
+
+TEST(modbus, every_point_of_a_device_that_never_answered_is_published_bad_without_a_value) {
+  temp_dir dir("modbus-never");
+  mosquitto_broker broker;
+  ASSERT_TRUE(broker.start());
+  watch_process watch(dir, "watch");
+  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--duration", "60s"}));
+  const std::string address = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+  agent_process agent(dir, "agent",
+                      agent_config_text("gw-never", "site-n", dir.file("state"), broker.url(),
+                                        "publish_interval = \"100ms\"\n", modbus_section(address)));
+  ASSERT_TRUE(agent.start());
+  PLANT_ASSERT_EVENTUALLY(any_object_with(watch, "\"line\":\"line-1\"",
+                                          {"\"state\":\"unknown\",\"good_count\":0,", "\"quality\":\"bad\""}) &&
+                              any_object_with(watch, "\"material\":\"silo-1\"",
+                                              {"\"quantity\":0,\"unit\":\"kg\",\"location\":\"bay-1\"",
+                                               "\"quality\":\"bad\""}),
+                          20s)
+      << agent.log() << last_objects(watch);
+  for (const auto& o : objects(watch, "\"material\":\"silo-1\"")) EXPECT_NE(o.find("\"quality\":\"bad\""), std::string::npos) << o;
 }
 
 TEST(modbus, probe_prints_raw_registers_and_decoded_values) {

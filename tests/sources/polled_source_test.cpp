@@ -72,11 +72,13 @@ class polled_source_test : public ::testing::Test {
   polled_source_test() : use_(clock_) {}
 
   /// Wraps `src` with retries of exactly `retry` (min = max: no jitter to reason about).
-  std::unique_ptr<polled_source> wrap(std::unique_ptr<scripted_source> src, std::chrono::milliseconds retry = 1000ms) {
+  std::unique_ptr<polled_source> wrap(std::unique_ptr<scripted_source> src, std::chrono::milliseconds retry = 1000ms,
+                                      report_policy report = {}) {
     source_ = src.get();
     source_common common;
     common.retry_min_delay = retry;
     common.retry_max_delay = retry;
+    common.report = report;
     return std::make_unique<polled_source>(io_, std::move(src), common, sink_);
   }
   void advance(std::chrono::milliseconds d) {
@@ -184,6 +186,55 @@ TEST_F(polled_source_test, a_source_that_never_answered_shows_its_configured_poi
   ASSERT_EQ(sink_.batches[0].size(), 1u);
   EXPECT_EQ(sink_.batches[0][0].name, "silo-1");
   EXPECT_EQ(sink_.batches[0][0].q, quality::bad);
+}
+
+TEST_F(polled_source_test, report_by_exception_marks_what_it_holds_back_and_the_sink_still_sees_every_sample) {
+  auto src = std::make_unique<scripted_source>(1000ms);
+  const epoch_ms t0 = clock_.wall_now();
+  for (double quantity : {10.0, 10.2, 11.0}) {
+    poll_result r;
+    r.samples = {scripted_source::stock("silo-1", quantity, t0)};
+    src->script.push_back(r);
+  }
+  poll_result failed;
+  failed.error = "timeout";
+  src->script.push_back(failed);
+  report_policy report;
+  report.deadband = 0.5;
+  auto polled = wrap(std::move(src), 10000ms, report);
+  polled->start();
+  advance(0ms);
+  for (int i = 0; i < 5; ++i) advance(1000ms);
+  // 10 published, 10.2 held, 11 published; then the device fails: the first stale copy is a
+  // quality change and published, the next ones (same value, same quality) are held.
+  std::vector<std::pair<quality, bool>> seen;
+  for (const auto& batch : sink_.batches)
+    for (const auto& s : batch) seen.emplace_back(s.q, s.publish);
+  ASSERT_GE(seen.size(), 5u);
+  EXPECT_EQ(seen[0], std::make_pair(quality::good, true));
+  EXPECT_EQ(seen[1], std::make_pair(quality::good, false));
+  EXPECT_EQ(seen[2], std::make_pair(quality::good, true));
+  EXPECT_EQ(seen[3], std::make_pair(quality::stale, true));
+  for (std::size_t i = 4; i < seen.size(); ++i) EXPECT_EQ(seen[i], std::make_pair(quality::stale, false)) << i;
+  EXPECT_EQ(polled->stats().unreported, seen.size() - 3);
+}
+
+TEST_F(polled_source_test, without_report_keys_every_sample_is_published) {
+  auto src = std::make_unique<scripted_source>(1000ms);
+  const epoch_ms t0 = clock_.wall_now();
+  for (int i = 0; i < 3; ++i) {
+    poll_result r;
+    r.samples = {scripted_source::stock("silo-1", 10.0, t0)};
+    src->script.push_back(r);
+  }
+  auto polled = wrap(std::move(src));
+  polled->start();
+  advance(0ms);
+  advance(1000ms);
+  advance(1000ms);
+  ASSERT_EQ(sink_.batches.size(), 3u);
+  for (const auto& batch : sink_.batches) EXPECT_TRUE(batch.at(0).publish);
+  EXPECT_EQ(polled->stats().unreported, 0u);
 }
 
 TEST_F(polled_source_test, more_is_polled_at_once_while_the_pipeline_has_room_and_settles_reach_the_source) {

@@ -14,7 +14,10 @@ void check_csv(config::table_value& values, config::diagnostic_sink& sink) {
   // Columns of another kind are a sign of a mix-up: said, not fatal.
   const config::key_value& kind = values.get("kind");
   if (kind.has) {
-    const std::vector<std::string> stock_only{"timestamp_column", "location_column", "unit_column"};
+    // Receipts and demand are snapshots for the shortage detector, never published:
+    // report by exception has nothing to hold back there.
+    const std::vector<std::string> stock_only{"timestamp_column", "location_column", "unit_column",
+                                              "deadband",         "deadband_percent", "max_interval"};
     const std::vector<std::string> receipts_only{"due_column", "order_column", "supplier_column"};
     const std::vector<std::string> demand_only{"from_column", "to_column"};
     std::vector<std::string> foreign;

@@ -11,6 +11,8 @@ using config::quoted;
 using config::store;
 using vt = config::value_type;
 
+report_policy& point_report_of(void* target) { return static_cast<modbus_point*>(target)->report; }
+
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Type indices follow the point's type choices: bool int16 uint16 int32 uint32 int64 uint64 float32 float64.
@@ -80,6 +82,17 @@ void check_modbus_block(config::table_value& values, config::diagnostic_sink& si
     no_map(line.get("reject_count"));
   }
   for (const config::table_value& stock : stocks.tables) no_map(stock.get("quantity"));
+  // A state is discrete: it is published whenever it changes, so only max_interval means something.
+  for (const config::table_value& line : lines.tables) {
+    const config::key_value& state = line.get("state");
+    if (!state.has || state.tables.empty()) continue;
+    for (const char* key : {"deadband", "deadband_percent"}) {
+      const config::key_value& v = state.tables.front().get(key);
+      if (v.present)
+        sink.error(v.key_at, config::path_of(state.tables.front(), key),
+                   "only applies to numeric points; a state is published whenever it changes (max_interval applies)");
+    }
+  }
 }
 
 void check_modbus_line(config::table_value& values, config::diagnostic_sink& sink) {
@@ -160,6 +173,8 @@ config::section_spec point_spec() {
           .describe("state points only: register value -> line state, e.g. { 0 = \"idle\", 1 = \"running\" }.")
           .stored(store<&modbus_point::map>),
   };
+  for (auto& key : report_policy_keys<point_report_of>("this point; unset keys come from the source"))
+    s.keys.push_back(std::move(key));
   return s;
 }
 

@@ -25,6 +25,7 @@ struct modbus_point {
   double scale = 1.0;
   double offset = 0.0;
   std::map<std::int64_t, std::string> map;    ///< register value -> line state name
+  report_policy report;                       ///< this point's deadband keys, over the source's
   std::string key_path;                       ///< "source.modbus[0].line[1].state", for messages
 };
 

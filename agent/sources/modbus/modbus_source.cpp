@@ -326,6 +326,31 @@ void modbus_source::remember_probe(const std::vector<point_reading>& readings) {
   probe_lines_ = std::move(lines);
 }
 
+sample_report_rule modbus_source::report_rule(const sample& s) const {
+  // Asked once per point (the core keeps the answer), so a scan is cheap enough.
+  sample_report_rule rule;
+  if (s.kind == sample::kind_t::line) {
+    for (const auto& line : cfg_.lines) {
+      if (line.id != s.name) continue;
+      if (line.state) rule.value = line.state->report;
+      if (line.good_count) rule.good_count = line.good_count->report;
+      if (line.reject_count) rule.reject_count = line.reject_count->report;
+      break;
+    }
+  } else {
+    for (const auto& stock : cfg_.stocks) {
+      if (stock.material != s.name || stock.location != s.location) continue;
+      rule.value = stock.quantity.report;
+      break;
+    }
+  }
+  return rule;
+}
+
+bool modbus_source::has_point_report_rules() const {
+  return std::any_of(points_.begin(), points_.end(), [](const point_slot& slot) { return slot.point.report.filters(); });
+}
+
 std::vector<sample> modbus_source::configured_points(epoch_ms now) const {
   std::vector<sample> out;
   out.reserve(cfg_.lines.size() + cfg_.stocks.size());

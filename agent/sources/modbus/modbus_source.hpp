@@ -69,6 +69,10 @@ class modbus_source final : public source {
   std::vector<std::string> probe_details() const override;
   /// Every configured line and stock, quality bad and without a value.
   std::vector<sample> configured_points(epoch_ms now) const override;
+  /// The deadband keys written on the points of the line or stock behind `s`.
+  sample_report_rule report_rule(const sample& s) const override;
+  /// True when any point has deadband keys of its own.
+  bool has_point_report_rules() const override;
 
   /// The read requests of one poll.
   const std::vector<modbus_request>& plan() const { return plan_; }
