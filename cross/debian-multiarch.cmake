@@ -23,7 +23,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# pkg-config (libmodbus, libsystemd) must read the target's .pc files only.
+# pkg-config (libmodbus) must read the target's .pc files only.
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${PLANT_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
 

@@ -123,6 +123,7 @@ mqtt_publisher::mqtt_publisher(boost::asio::io_context& io, mqtt_options options
 
 void mqtt_publisher::create_client() {
   // The client is made for one protocol version; a fallback makes a new one.
+  mqtt_link::prepare_paho();
   mqtt::create_options create(static_cast<int>(version_));
   // No Paho persistence: the agent's spool owns durability (TOOLCHAIN trap 2).
   client_ = std::make_unique<mqtt::async_client>(options_.connection.url, options_.connection.client_id, create, nullptr);

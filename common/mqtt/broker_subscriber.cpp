@@ -132,6 +132,7 @@ struct broker_subscriber::impl {
   static std::unique_ptr<mqtt::async_client> make_client(const subscriber_settings& s) {
     try {
       // nullptr persistence: the broker's session (with --persistent) is our only store.
+      mqtt_link::prepare_paho();
       return std::make_unique<mqtt::async_client>(s.url, s.client_id, static_cast<mqtt::iclient_persistence*>(nullptr));
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot create an MQTT client for " + s.url + ": " + e.what());

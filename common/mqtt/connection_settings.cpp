@@ -1,11 +1,23 @@
 #include "common/mqtt/connection_settings.hpp"
 
+#include <MQTTAsync.h>
+
 #include <mqtt/ssl_options.h>
 #include <mqtt/will_options.h>
 
 namespace plant::mqtt_link {
 
 bool uses_tls(const std::string& url) { return url.rfind("ssl://", 0) == 0; }
+
+void prepare_paho() {
+  static const bool prepared = [] {
+    MQTTAsync_init_options options = MQTTAsync_init_options_initializer;
+    options.do_openssl_init = 0;
+    MQTTAsync_global_init(&options);
+    return true;
+  }();
+  (void)prepared;
+}
 
 const char* to_string(protocol_version version) { return version == protocol_version::v5 ? "5" : "3.1.1"; }
 

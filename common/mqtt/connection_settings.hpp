@@ -48,4 +48,10 @@ mqtt::connect_options make_connect_options(const connection_settings& settings);
 /// True for an ssl:// URL.
 bool uses_tls(const std::string& url);
 
+/// Tells Paho, once per process and before its first client, to leave OpenSSL's
+/// initialisation to OpenSSL (which initialises itself on first use since 1.1):
+/// Paho's own init loads every algorithm and error string at the first client,
+/// about 1.3 MiB of resident pages in a process that never opens a TLS connection.
+void prepare_paho();
+
 }  // namespace plant::mqtt_link
