@@ -255,6 +255,11 @@ void polled_source::hand_on(std::vector<sample>& samples, epoch_ms now) {
       s.publish = exception_filter_.should_report(s, now, find_rule);
       if (!s.publish) ++stats_.unreported;
     }
+    if (exception_filter_.untracked() > 0 && !untracked_logged_) {
+      untracked_logged_ = true;
+      log_.warn("report by exception keeps the last report of " + std::to_string(exception_filter_.points()) +
+                " points; samples of further points are published unfiltered (logged once)");
+    }
   }
   sink_.accept(samples, source_->name());
 }

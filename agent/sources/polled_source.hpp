@@ -91,6 +91,7 @@ class polled_source {
   std::vector<sample> last_values_;   ///< last good reading per point, for stale marking
   report_policy report_defaults_;     ///< the source's deadband keys, under each point's own
   bool filtering_ = false;            ///< some deadband key is set: report by exception is on
+  bool untracked_logged_ = false;     ///< the filter's point bound was reached and said so
   exception_filter exception_filter_;
   loop_clock::time_point retry_at_{};
   bool failing_ = false;

@@ -46,9 +46,16 @@ bool exception_filter::changed(const sample& s, const point_state& point) {
     return s.unit != last.unit || point.rule.value.moved(s.quantity, last.quantity);
   }
   // Counters are compared as the numbers they are; a state is discrete, so any change counts.
-  return s.state != last.state ||
-         point.rule.good_count.moved(static_cast<double>(s.good_count), static_cast<double>(last.good_count)) ||
-         point.rule.reject_count.moved(static_cast<double>(s.reject_count), static_cast<double>(last.reject_count));
+  if (s.state != last.state ||
+      point.rule.good_count.moved(static_cast<double>(s.good_count), static_cast<double>(last.good_count)) ||
+      point.rule.reject_count.moved(static_cast<double>(s.reject_count), static_cast<double>(last.reject_count)))
+    return true;
+  // The rate follows the good count, so it shares its deadband. A line that stops producing
+  // (its count frozen, its rate falling to 0) or starts again is reported even when its state
+  // point does not say so, or when it has none.
+  const report_policy& count_policy = point.rule.good_count;
+  if ((s.good_rate == 0.0) != (last.good_rate == 0.0)) return true;
+  return !count_policy.deadband && !count_policy.deadband_percent && s.good_rate != last.good_rate;
 }
 
 bool exception_filter::should_report(const sample& s, epoch_ms now, const rule_finder& find_rule) {

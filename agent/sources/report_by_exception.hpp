@@ -52,7 +52,8 @@ class exception_filter {
 
   /// Keeps the last report of at most `max_points` points (a CSV drop can name any
   /// number of materials); samples of points beyond that are always published.
-  explicit exception_filter(std::size_t max_points = 100000) : max_points_(max_points) {}
+  /// A point costs a few hundred bytes here: 20,000 is a few MiB at most.
+  explicit exception_filter(std::size_t max_points = 20000) : max_points_(max_points) {}
 
   /// True when `s` is to be published at `now` (Unix ms); then `s` becomes the point's
   /// last report. A point is keyed by kind, name and location.

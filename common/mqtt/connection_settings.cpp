@@ -1,6 +1,7 @@
 #include "common/mqtt/connection_settings.hpp"
 
 #include <MQTTAsync.h>
+#include <openssl/opensslv.h>
 
 #include <mqtt/ssl_options.h>
 #include <mqtt/will_options.h>
@@ -10,10 +11,15 @@ namespace plant::mqtt_link {
 bool uses_tls(const std::string& url) { return url.rfind("ssl://", 0) == 0; }
 
 void prepare_paho() {
+  // Before any Paho thread exists: MQTTAsync_global_init re-initialises Paho's global mutexes.
+  // Every client is made after this call (publisher and subscriber both call it first).
   static const bool prepared = [] {
+#if OPENSSL_VERSION_NUMBER >= 0x10100000L
+    // OpenSSL 1.1 and later initialise themselves (and read their config) on first use.
     MQTTAsync_init_options options = MQTTAsync_init_options_initializer;
     options.do_openssl_init = 0;
     MQTTAsync_global_init(&options);
+#endif
     return true;
   }();
   (void)prepared;

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -33,6 +34,11 @@ class notify_listener {
   }
   ~notify_listener() { ::close(fd_); }
   bool bound() const { return bound_; }
+  /// True when no datagram is waiting (a sent one is queued before sendto returns).
+  bool nothing_waiting() {
+    char buffer[64];
+    return ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+  }
   /// The next datagram, or "" after 2 s.
   std::string next() {
     char buffer[4096];
@@ -77,14 +83,24 @@ TEST_F(systemd_notify_test, an_abstract_socket_name_is_reached_too) {
   EXPECT_EQ(systemd_socket.next(), "STATUS=3 sources");
 }
 
-TEST_F(systemd_notify_test, outside_systemd_every_call_is_a_no_op) {
-  ::unsetenv("NOTIFY_SOCKET");
+TEST_F(systemd_notify_test, names_that_are_not_an_absolute_path_or_abstract_are_not_used) {
+  plant::test::temp_dir dir("notify-relative");
+  notify_listener systemd_socket(dir.file("notify.sock"));
+  ASSERT_TRUE(systemd_socket.bound());
+  char* previous = ::getcwd(nullptr, 0);
+  ASSERT_NE(previous, nullptr);
+  ASSERT_EQ(::chdir(dir.path().c_str()), 0);
+  // sd_notify(3) takes only "/..." and "@...": a relative name would depend on the working directory.
+  ::setenv("NOTIFY_SOCKET", "notify.sock", 1);
   systemd::ready("x");
-  ::setenv("NOTIFY_SOCKET", "relative/path", 1);
-  systemd::ready("x");
+  EXPECT_TRUE(systemd_socket.nothing_waiting());
   ::setenv("NOTIFY_SOCKET", ("/" + std::string(200, 'x')).c_str(), 1);  // longer than sun_path
   systemd::ready("x");
-  SUCCEED();
+  ::unsetenv("NOTIFY_SOCKET");
+  systemd::ready("x");
+  EXPECT_TRUE(systemd_socket.nothing_waiting());
+  EXPECT_EQ(::chdir(previous), 0);
+  std::free(previous);
 }
 
 TEST_F(systemd_notify_test, the_watchdog_period_is_for_this_process_only) {

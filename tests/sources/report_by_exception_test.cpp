@@ -123,6 +123,31 @@ TEST(report_by_exception, a_line_publishes_every_state_change_and_counters_beyon
   EXPECT_TRUE(filter.should_report(line(line_state::idle, 1161, 6), 5000, find)) << "3 rejects since 3";
 }
 
+TEST(report_by_exception, a_line_that_stops_producing_is_reported_when_its_rate_reaches_zero) {
+  exception_filter filter;
+  sample_report_rule rule;
+  rule.good_count = policy(100.0);
+  auto find = [&](const sample&) { return rule; };
+  auto at_rate = [](double rate) {
+    sample s = line(line_state::running, 5000);
+    s.good_rate = rate;
+    return s;
+  };
+  EXPECT_TRUE(filter.should_report(at_rate(60), 0, find));
+  EXPECT_FALSE(filter.should_report(at_rate(30), 1000, find)) << "the rate shares the count's deadband";
+  EXPECT_TRUE(filter.should_report(at_rate(0), 2000, find)) << "count frozen, state unchanged: stopped";
+  EXPECT_FALSE(filter.should_report(at_rate(0), 3000, find));
+  EXPECT_TRUE(filter.should_report(at_rate(10), 4000, find)) << "producing again";
+
+  exception_filter heartbeat_only;
+  sample_report_rule interval_rule;
+  interval_rule.value = policy(std::nullopt, std::nullopt, 60s);
+  auto find_interval = [&](const sample&) { return interval_rule; };
+  EXPECT_TRUE(heartbeat_only.should_report(at_rate(60), 0, find_interval));
+  EXPECT_TRUE(heartbeat_only.should_report(at_rate(59), 1000, find_interval)) << "no deadband: any change";
+  EXPECT_FALSE(heartbeat_only.should_report(at_rate(59), 2000, find_interval));
+}
+
 TEST(report_by_exception, nan_is_a_change_once_and_not_again) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   EXPECT_EQ(published(policy(0.5), {1.0, nan, nan, 1.0, 1.2}), (std::vector<bool>{true, true, false, true, false}));
