@@ -40,7 +40,7 @@ sample_report_rule sample_report_rule::over(const report_policy& defaults) const
 }
 
 bool exception_filter::changed(const sample& s, const point_state& point) {
-  const sample& last = point.last;
+  const last_report& last = point.last;
   if (s.q != last.q) return true;  // quality changes are always reported
   if (s.kind == sample::kind_t::stock) {
     return s.unit != last.unit || point.rule.value.moved(s.quantity, last.quantity);
@@ -87,7 +87,13 @@ bool exception_filter::should_report(const sample& s, epoch_ms now, const rule_f
   if (report) {
     point.reported = true;
     point.reported_at = now;
-    point.last = s;
+    point.last.q = s.q;
+    point.last.quantity = s.quantity;
+    if (point.last.unit != s.unit) point.last.unit = s.unit;
+    point.last.state = s.state;
+    point.last.good_count = s.good_count;
+    point.last.reject_count = s.reject_count;
+    point.last.good_rate = s.good_rate;
   }
   return report;
 }

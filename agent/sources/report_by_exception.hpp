@@ -64,12 +64,23 @@ class exception_filter {
   std::uint64_t untracked() const { return untracked_; }
 
  private:
+  /// What a change is judged on, and no more: copying a whole sample would copy its
+  /// name and location, which the point's key already holds, on every report.
+  struct last_report {
+    quality q = quality::good;
+    double quantity = 0.0;
+    std::string unit;
+    line_state state = line_state::unknown;
+    std::uint64_t good_count = 0;
+    std::uint64_t reject_count = 0;
+    double good_rate = 0.0;
+  };
   struct point_state {
     sample_report_rule rule;
     bool filters = false;
     bool reported = false;
     epoch_ms reported_at = 0;
-    sample last;  ///< the last published sample of this point
+    last_report last;  ///< the last published values of this point
   };
   static bool changed(const sample& s, const point_state& point);
 

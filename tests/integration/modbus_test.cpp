@@ -80,15 +80,28 @@ std::string last_objects(const watch_process& watch) {
   return text;
 }
 
-TEST(modbus, plc_values_arrive_exactly_and_turn_stale_while_the_plc_hangs) {
-  temp_dir dir("modbus-e2e");
+/// What the live tests start from: a Mosquitto, a PLC holding fill()'s values, and
+/// plant-watch --json subscribed to the broker.
+struct live_plc {
+  explicit live_plc(const std::string& name) : dir(name), watch(dir, "watch") {}
+  bool start() {
+    if (!broker.start() || !plc.start()) return false;
+    fill(plc);
+    return watch.start(broker.url(), {"--json", "--duration", "120s"});
+  }
+  temp_dir dir;
   mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
   modbus_test_server plc;
-  ASSERT_TRUE(plc.start());
-  fill(plc);
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--duration", "120s"}));
+  watch_process watch;
+};
+
+TEST(modbus, plc_values_arrive_exactly_and_turn_stale_while_the_plc_hangs) {
+  live_plc live("modbus-e2e");
+  ASSERT_TRUE(live.start());
+  temp_dir& dir = live.dir;
+  mosquitto_broker& broker = live.broker;
+  modbus_test_server& plc = live.plc;
+  watch_process& watch = live.watch;
   agent_process agent(dir, "agent",
                       agent_config_text("gw-mb", "site-m", dir.file("state"), broker.url(),
                                         "publish_interval = \"100ms\"\n", modbus_section(plc.address())));
@@ -148,14 +161,12 @@ std::vector<epoch_ms> receive_times(const watch_process& watch, const std::strin
 }
 
 TEST(modbus, report_by_exception_sends_an_unchanged_value_as_a_heartbeat_and_a_move_past_the_deadband) {
-  temp_dir dir("modbus-rbe");
-  mosquitto_broker broker;
-  ASSERT_TRUE(broker.start());
-  modbus_test_server plc;
-  ASSERT_TRUE(plc.start());
-  fill(plc);
-  watch_process watch(dir, "watch");
-  ASSERT_TRUE(watch.start(broker.url(), {"--json", "--duration", "120s"}));
+  live_plc live("modbus-rbe");
+  ASSERT_TRUE(live.start());
+  temp_dir& dir = live.dir;
+  mosquitto_broker& broker = live.broker;
+  modbus_test_server& plc = live.plc;
+  watch_process& watch = live.watch;
   // Polled every 100 ms; max_interval at the source, a deadband on the quantity.
   const std::string section = "[[source.modbus]]\n"
                               "name = \"plc-1\"\n"
