@@ -67,6 +67,14 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_REGISTER_PACKAGE_DEPENDS "adduser")
+# A sysroot build (armhf): CPack cannot hand dpkg-shlibdeps the sysroot's dpkg
+# database, so scripts/package runs it with --admindir on the built programs
+# and passes the result in.
+set(PLANT_DEB_DEPENDS "" CACHE STRING "Library dependencies worked out outside CPack (scripts/package, armhf)")
+if(PLANT_DEB_DEPENDS)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+  set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "adduser, ${PLANT_DEB_DEPENDS}")
+endif()
 if(CMAKE_CROSSCOMPILING)
   # dpkg-shlibdeps searches the build machine's library directories; point it
   # at the target's multiarch ones (installed by scripts/deps-cross).

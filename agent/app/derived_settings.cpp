@@ -123,7 +123,8 @@ transport::outbox_options outbox_settings(const config::agent_config& c) {
 }
 
 batching batching_settings(const config::agent_config& c) {
-  return batching{c.mqtt.max_batch, c.mqtt.publish_interval, c.mqtt.max_message_bytes};
+  // The schema bounds max_message_bytes to 15 MiB, so it fits a 32-bit size_t (armhf).
+  return batching{c.mqtt.max_batch, c.mqtt.publish_interval, static_cast<std::size_t>(c.mqtt.max_message_bytes)};
 }
 
 }  // namespace plant::app
