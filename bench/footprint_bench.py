@@ -2,42 +2,37 @@
 """Gateway footprint, side by side in one run: plant-agent and collectd 5.12
 (Debian collectd-core, modbus + mqtt plugins) reading the same Modbus TCP
 server (bench/modbus_constant_server) every second and publishing to the same
-private Mosquitto, for SECONDS each, at 2 and at 100 registers.
+private Mosquitto, for SECONDS each, at 2, 100 and 1,000 registers, and at 2
+registers with the broker away for 20 s in the middle of the window.
 
 Printed per collector: peak RSS (VmHWM), CPU seconds, context switches of all
 its threads (/proc/PID/task/*/status), bytes it made the kernel write to disk
-(/proc/PID/io write_bytes), MQTT messages and payload bytes the broker handed a
-subscriber, and threads. Counting starts 3 s after start, once both are
-connected; peak RSS is over the whole run.
+(/proc/PID/io write_bytes minus cancelled_write_bytes: dirty pages deleted
+before writeback never reach it), fdatasync+fsync calls (the agent's
+plant_agent_spool_syncs_total; collectd keeps no file), MQTT messages and
+payload bytes the broker handed a subscriber, samples delivered (values read
+in the window that reached the subscriber by the end of a 10 s drain), and
+threads. Counting starts 3 s after start, once both are connected; peak RSS is
+over the whole run. Context switches and CPU are also given per hour.
 
-Usage: footprint_bench.py AGENT_BIN MODBUS_SERVER_BIN [SECONDS]
+Usage: footprint_bench.py AGENT_BIN WATCH_BIN MODBUS_SERVER_BIN [SECONDS]
 """
+import datetime
 import glob
+import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+
+from loopback import free_port, start_broker, stop, wait_port, write_broker_config
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def context_switches(pid):
@@ -62,11 +57,24 @@ def status_kib(pid, field):
 
 
 def write_bytes(pid):
+    fields = {}
     with open(f"/proc/{pid}/io") as f:
         for line in f:
-            if line.startswith("write_bytes:"):
-                return int(line.split()[1])
+            key, _, value = line.partition(":")
+            fields[key] = int(value)
+    return fields.get("write_bytes", 0) - fields.get("cancelled_write_bytes", 0)
+
+
+def agent_syncs(health_port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("plant_agent_spool_syncs_total "):
+                return int(float(line.split()[1]))
     return 0
+
+
+def epoch_of(rfc3339):
+    return datetime.datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
 
 
 def cpu_seconds(pid):
@@ -74,12 +82,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def agent_config(work, broker_port, modbus_port, registers):
+def agent_config(work, broker_port, modbus_port, registers, health_port):
     stocks = "".join(
         f'[[source.modbus.stock]]\nmaterial = "r{i}"\nquantity = {{ area = "holding", address = {i} }}\n'
         for i in range(registers))
     return (f'[agent]\nid = "gw"\nsite = "bench"\nstate_dir = "{work}/agent-state"\n'
             f'[mqtt]\nurl = "tcp://127.0.0.1:{broker_port}"\n'
+            f'[health]\nlisten = "127.0.0.1:{health_port}"\n'
             f'[[source.modbus]]\nname = "plc"\naddress = "tcp://127.0.0.1:{modbus_port}"\ninterval = "1s"\n{stocks}')
 
 
@@ -98,30 +107,77 @@ def collectd_config(work, broker_port, modbus_port, registers):
             '</Plugin>\n')
 
 
-def run_one(kind, agent_bin, server_bin, registers, seconds, work):
-    broker_port, modbus_port = free_port(), free_port()
+
+
+
+
+def samples_in_window(kind, work, start, end):
+    """Values read in [start, end) that the subscriber received: collectd sends one per
+    message ("time:value"); the agent's telemetry carries each stock sample's source time."""
+    count = 0
+    if kind == "collectd":
+        with open(os.path.join(work, "payloads")) as f:
+            for line in f:
+                stamp = line.split(":", 1)[0]
+                try:
+                    if start <= float(stamp) < end:
+                        count += 1
+                except ValueError:
+                    pass
+        return count
+    with open(os.path.join(work, "watch.jsonl")) as f:
+        for line in f:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            stack = [message]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, dict):
+                    if "stocks" in item and isinstance(item["stocks"], list):
+                        for stock in item["stocks"]:
+                            at = stock.get("source_time") or stock.get("receive_time")
+                            if at and start <= epoch_of(at) < end:
+                                count += 1
+                    else:
+                        stack.extend(item.values())
+                elif isinstance(item, list):
+                    stack.extend(item)
+    return count
+
+
+def run_one(kind, agent_bin, watch_bin, server_bin, registers, seconds, work, away=False):
+    broker_port, modbus_port, health_port = free_port(), free_port(), free_port()
     conf = os.path.join(work, "mosquitto.conf")
-    user = "user root\n" if os.geteuid() == 0 else ""
-    with open(conf, "w") as f:
-        f.write(f"{user}listener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    write_broker_config(conf, broker_port)
     procs = []
     try:
-        broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        broker = start_broker(conf, broker_port)
         procs.append(broker)
-        wait_port(broker_port)
         server = subprocess.Popen([server_bin, str(modbus_port), str(max(registers, 2))], stdout=subprocess.DEVNULL)
         procs.append(server)
         wait_port(modbus_port)
         topic = "plant/v1/#" if kind == "plant-agent" else "collectd/#"
+        # Subscribers reconnect by themselves when the broker comes back.
         sizes = open(os.path.join(work, "sizes"), "w")
         sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker_port), "-t", topic, "-q", "1", "-F", "%U %t %l"],
                                stdout=sizes, stderr=subprocess.DEVNULL)
         procs.append(sub)
+        if kind == "plant-agent":
+            decoded = open(os.path.join(work, "watch.jsonl"), "w")
+            reader = subprocess.Popen([watch_bin, "--url", f"tcp://127.0.0.1:{broker_port}", "--json"],
+                                      stdout=decoded, stderr=subprocess.DEVNULL)
+        else:
+            decoded = open(os.path.join(work, "payloads"), "w")
+            reader = subprocess.Popen(["mosquitto_sub", "-p", str(broker_port), "-t", topic, "-q", "1", "-F", "%p"],
+                                      stdout=decoded, stderr=subprocess.DEVNULL)
+        procs.append(reader)
         time.sleep(0.5)
         if kind == "plant-agent":
             path = os.path.join(work, "agent.toml")
             with open(path, "w") as f:
-                f.write(agent_config(work, broker_port, modbus_port, registers))
+                f.write(agent_config(work, broker_port, modbus_port, registers, health_port))
             cmd = [agent_bin, "--config", path]
         else:
             os.makedirs(os.path.join(work, "collectd"), exist_ok=True)
@@ -133,17 +189,28 @@ def run_one(kind, agent_bin, server_bin, registers, seconds, work):
         procs.append(collector)
         time.sleep(3)
         pid = collector.pid
+        syncs = (lambda: agent_syncs(health_port)) if kind == "plant-agent" else (lambda: None)
         window_start = time.time()
-        c0, w0, t0 = context_switches(pid), write_bytes(pid), cpu_seconds(pid)
-        time.sleep(seconds)
-        c1, w1, t1 = context_switches(pid), write_bytes(pid), cpu_seconds(pid)
+        c0, w0, t0, f0 = context_switches(pid), write_bytes(pid), cpu_seconds(pid), syncs()
+        if away:
+            time.sleep((seconds - 20) / 2)
+            stop(broker)
+            time.sleep(20)
+            broker = start_broker(conf, broker_port)
+            procs.append(broker)
+            time.sleep(window_start + seconds - time.time())
+        else:
+            time.sleep(seconds)
+        c1, w1, t1, f1 = context_switches(pid), write_bytes(pid), cpu_seconds(pid), syncs()
         window_end = time.time()
         hwm, threads = status_kib(pid, "VmHWM"), len(glob.glob(f"/proc/{pid}/task/*"))
+        time.sleep(10)  # what was read in the window and is still on its way (the agent's backlog)
         # mosquitto_sub writes to a file block-buffered: stop it before reading what it got.
-        sub.send_signal(signal.SIGTERM)
-        sub.wait(10)
+        for p in (sub, reader):
+            stop(p)
         sizes.close()
-        # Only messages of the measured window, and only data (not the agent's status).
+        decoded.close()
+        # Only messages received in the measured window, and only data (not the agent's status).
         messages = payload = 0
         with open(os.path.join(work, "sizes")) as f:
             for line in f:
@@ -156,37 +223,46 @@ def run_one(kind, agent_bin, server_bin, registers, seconds, work):
                 messages += 1
                 payload += int(length or 0)
         return {"hwm": hwm, "cpu": t1 - t0, "ctx": c1 - c0, "disk": w1 - w0, "messages": messages,
-                "payload": payload, "threads": threads}
+                "payload": payload, "threads": threads, "syncs": None if f0 is None else f1 - f0,
+                "samples": samples_in_window(kind, work, window_start, window_end),
+                "expected": registers * int(window_end - window_start)}
     finally:
         for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop(p)
 
 
 def main():
-    agent_bin, server_bin = sys.argv[1], sys.argv[2]
-    seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+    agent_bin, watch_bin, server_bin = sys.argv[1], sys.argv[2], sys.argv[3]
+    seconds = int(sys.argv[4]) if len(sys.argv) > 4 else 60
     print(f"footprint: plant-agent and collectd 5.12 side by side, Modbus TCP polled every 1 s, "
           f"{seconds} s each, loopback")
-    print(f"{'registers':>9} {'collector':<12} {'peak RSS':>10} {'CPU s':>6} {'ctx sw':>7} {'disk B':>9} "
-          f"{'messages':>9} {'payload B':>10} {'threads':>7}")
-    for registers in (2, 100):
+    print(f"{'registers':>16} {'collector':<12} {'peak RSS':>10} {'CPU s':>6} {'CPU s/h':>8} {'ctx sw':>7} "
+          f"{'ctx sw/h':>9} {'disk B':>8} {'syncs':>6} {'messages':>9} {'payload B':>10} {'samples':>14} "
+          f"{'threads':>7}")
+    per_hour = 3600.0 / seconds
+    for registers, away in ((2, False), (100, False), (1000, False), (2, True)):
+        label = f"{registers}, away 20 s" if away else str(registers)
+        if away and seconds < 40:
+            print(f"{label:>16} skipped: the broker-away run needs SECONDS >= 40")
+            continue
         results = {}
         for kind in ("plant-agent", "collectd"):
-            work = tempfile.mkdtemp(prefix="plant-footprint-")
+            work = tempfile.mkdtemp(prefix="plant-footprint-", dir=os.environ.get("FOOTPRINT_DIR"))
             try:
-                results[kind] = r = run_one(kind, agent_bin, server_bin, registers, seconds, work)
+                results[kind] = r = run_one(kind, agent_bin, watch_bin, server_bin, registers, seconds, work, away)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-            print(f"{registers:>9} {kind:<12} {r['hwm'] / 1024:>7.1f} MiB {r['cpu']:>6.2f} {r['ctx']:>7} "
-                  f"{r['disk']:>9} {r['messages']:>9} {r['payload']:>10} {r['threads']:>7}")
+            syncs = "-" if r["syncs"] is None else str(r["syncs"])
+            samples = f"{r['samples']}/{r['expected']}"
+            print(f"{label:>16} {kind:<12} {r['hwm'] / 1024:>7.1f} MiB {r['cpu']:>6.2f} {r['cpu'] * per_hour:>8.1f} "
+                  f"{r['ctx']:>7} {r['ctx'] * per_hour:>9.0f} {r['disk']:>8} {syncs:>6} {r['messages']:>9} "
+                  f"{r['payload']:>10} {samples:>14} {r['threads']:>7}")
         a, c = results["plant-agent"], results["collectd"]
         ratio = lambda x, y: f"{x / y:.2f}x" if y else "n/a"
-        print(f"{registers:>9} {'ratio a/c':<12} {ratio(a['hwm'], c['hwm']):>10} {ratio(a['cpu'], c['cpu']):>6} "
-              f"{ratio(a['ctx'], c['ctx']):>7} {'':>9} {'':>9} {ratio(a['payload'], c['payload']):>10}")
+        print(f"{label:>16} {'ratio a/c':<12} {ratio(a['hwm'], c['hwm']):>10} {ratio(a['cpu'], c['cpu']):>6} "
+              f"{'':>8} {ratio(a['ctx'], c['ctx']):>7} {'':>9} {'':>8} {'':>6} {'':>9} "
+              f"{ratio(a['payload'], c['payload']):>10} {ratio(a['samples'], c['samples']):>14}")
+    print("collectd keeps nothing on disk (no file, no fdatasync): what it reads while the broker is away is lost.")
 
 
 if __name__ == "__main__":

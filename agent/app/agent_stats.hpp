@@ -48,6 +48,7 @@ struct agent_stats {
   std::string spool_error;                ///< why the spool is unhealthy (or could not be opened)
   std::uint64_t spool_bytes = 0;          ///< disk used by spool segments
   std::uint64_t spool_write_errors = 0;   ///< appends the disk refused
+  std::uint64_t spool_syncs = 0;          ///< fdatasync and fsync calls of the spool
   std::uint64_t memory_only = 0;          ///< unacknowledged messages held only in memory
 
   std::uint64_t dropped = 0;              ///< messages given up on

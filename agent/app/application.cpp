@@ -54,6 +54,7 @@ void application::open_store() {
   options.max_bytes = config_.spool.max_bytes;
   options.max_age_ms = config_.spool.max_age.count();
   options.segment_bytes = config_.spool.segment_bytes;
+  options.sync_interval_ms = config_.spool.sync_interval.count();
   auto disk = std::make_unique<spool::spool>(options);
   spool::recovery_report report;
   try {
@@ -71,6 +72,7 @@ void application::open_store() {
   log::write(log::level::info, "spool", "", summary.str());
   recovered_corrupted_ = report.corrupted;
   recovered_lost_from_memory_ = report.lost_from_memory;
+  recovered_after_power_cut_ = report.other_boot;
   if (!disk->healthy()) store_problem_ = disk->last_error();
   store_ = std::make_unique<store::spool_store>(std::move(disk), config_.mqtt.queue_max_messages,
                                                 memory_bound_bytes(config_), 4u << 20);
@@ -127,7 +129,7 @@ void application::start_transport() {
   }
   connection_fingerprint_ = connection_fingerprint(config_);
   outbox_ = std::make_unique<transport::outbox>(io_, outbox_settings(config_), *store_, *session, topics_);
-  outbox_->resume_after_recovery(recovered_corrupted_, recovered_lost_from_memory_);
+  outbox_->resume_after_recovery(recovered_corrupted_, recovered_lost_from_memory_, recovered_after_power_cut_);
   pipeline_ = std::make_unique<telemetry_pipeline>(io_, *outbox_, identity_of(config_), batching_settings(config_));
   pipeline_->start();
 }
@@ -213,6 +215,7 @@ agent_stats application::collect_stats() const {
   s.spool_error = store.last_error;
   s.spool_bytes = store.disk_bytes;
   s.spool_write_errors = store.write_errors;
+  s.spool_syncs = store.sync_calls;
   s.memory_only = outbox_->memory_only();
 
   s.dropped = outbox_->dropped().count();

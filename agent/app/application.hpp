@@ -125,6 +125,7 @@ class application {
   std::unique_ptr<store::message_store> store_;
   std::vector<seq_range> recovered_corrupted_;
   std::vector<seq_range> recovered_lost_from_memory_;
+  bool recovered_after_power_cut_ = false;
   std::string store_problem_;
   std::unique_ptr<transport::mqtt_publisher> publisher_;
   /// mqtt.format = "sparkplug": between the outbox and publisher_.

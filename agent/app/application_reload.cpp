@@ -93,7 +93,7 @@ void application::apply_changes(config::agent_config next, const config::reload_
   if (auto* disk = dynamic_cast<store::spool_store*>(store_.get())) {
     disk->set_spool_bounds(config_.spool.max_bytes, config_.spool.max_age.count(), config_.spool.segment_bytes);
     disk->set_fallback_bounds(config_.mqtt.queue_max_messages, memory_bound_bytes(config_));
-    disk->disk().set_sync_mode(config_.spool.sync);
+    disk->disk().set_sync_mode(config_.spool.sync, config_.spool.sync_interval.count());
   } else if (auto* memory = dynamic_cast<store::memory_store*>(store_.get())) {
     memory->set_bounds(config_.mqtt.queue_max_messages, memory_bound_bytes(config_));
   }

@@ -120,6 +120,9 @@ std::string render_metrics(const agent_stats& s) {
              flag(!s.spool_enabled || s.spool_healthy));
   out.single("plant_agent_spool_write_errors_total", "counter", "Spool appends that failed.",
              s.spool_write_errors);
+  out.single("plant_agent_spool_syncs_total", "counter",
+             "fdatasync and fsync calls of the spool (segments, ack record, directory): each one makes the disk flush.",
+             s.spool_syncs);
   out.single("plant_agent_dropped_messages_total", "counter",
              "Messages given up on (spool bounds, or a full queue without a spool).", s.dropped);
   out.single("plant_agent_corrupted_messages_total", "counter", "Messages lost to a damaged spool.", s.corrupted);

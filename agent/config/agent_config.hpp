@@ -60,7 +60,7 @@ struct mqtt_section {
 struct spool_section {
   bool enabled = true;
   sync_mode sync = sync_mode::batch;
-  millis sync_interval{50};
+  millis sync_interval{1000};
   std::uint64_t max_bytes = 256ull << 20;
   millis max_age{7ll * 24 * 3600 * 1000};
   std::uint64_t segment_bytes = 16ull << 20;

@@ -195,8 +195,8 @@ section_spec spool_spec() {
       make_key("sync", vt::choice).def(quoted("batch")).one_of({"always", "batch", "never"})
           .describe("always = fdatasync before each message is published, batch = at most every sync_interval, never = leave it to the OS.")
           .stored(store<&spool_section::sync>),
-      make_key("sync_interval", vt::duration).def(quoted("50ms")).range("1ms", "10s")
-          .describe("Group-commit interval for sync = \"batch\".").stored(store<&spool_section::sync_interval>),
+      make_key("sync_interval", vt::duration).def(quoted("1s")).range("1ms", "10s")
+          .describe("The batch window for sync = \"batch\": a message is fdatasynced at most this long after it was spooled, unless the broker acknowledged it first (then never).").stored(store<&spool_section::sync_interval>),
       make_key("max_bytes", vt::size).def(quoted("256MiB")).range("64KiB", "")
           .describe("Disk space the spool may use; the oldest segments go first.")
           .stored(store<&spool_section::max_bytes>),

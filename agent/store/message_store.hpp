@@ -5,6 +5,7 @@
 /// (spool.enabled = false). put() says which the message got: durable, memory
 /// only, or dropped, so a source that consumes its input (a CSV file) gives it
 /// up only when that is safe. The outbox sees nothing else of either.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -46,6 +47,7 @@ struct store_stats {
   bool healthy = true;                             ///< false while the disk refuses writes, syncs or reads
   std::string last_error;                          ///< why it is unhealthy
   std::uint64_t write_errors = 0;                  ///< puts the disk refused
+  std::uint64_t sync_calls = 0;                    ///< fdatasync and fsync calls made
 };
 
 class message_store {
@@ -54,9 +56,12 @@ class message_store {
 
   /// Seqs continue from here: every seq below it was handed out before (by an earlier run too).
   virtual std::uint64_t next_seq_floor() const = 0;
-  /// True when `seq`, held only in memory, may be published: a restart can never hand it
+  /// True when `seq` may be published: no restart, not even after a power cut, can hand it
   /// out again (a consumer would take a different message under a seq it already has).
   virtual bool seq_is_reserved(std::uint64_t seq) const = 0;
+  /// When the last sync left records unsynced because their batch window is still open:
+  /// the (real steady clock) time the next one is due. Nothing when none waits.
+  virtual std::optional<std::chrono::steady_clock::time_point> deferred_sync_due() const { return std::nullopt; }
   /// Takes a sealed message (seqs strictly increasing).
   virtual durability put(stored_message message) = 0;
   /// The unacknowledged message `seq`, if the store still has it.

@@ -32,7 +32,7 @@ void spool_store::forget(std::uint64_t seq) {
 
 bool spool_store::seq_is_reserved(std::uint64_t seq) const {
   // An ack record that cannot be written cannot reserve anything: then publishing
-  // beats holding everything back, and a restart may reuse seqs no consumer has.
+  // beats holding everything back, and a restart after a power cut may reuse seqs.
   return seq < spool_->floor_on_disk() || spool_->ack_record_failing();
 }
 
@@ -142,6 +142,7 @@ store_stats spool_store::stats() const {
   s.healthy = spool_->healthy();
   s.last_error = spool_->last_error();
   s.write_errors = write_errors_;
+  s.sync_calls = spool_->sync_calls();
   return s;
 }
 

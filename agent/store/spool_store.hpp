@@ -23,6 +23,9 @@ class spool_store final : public message_store {
 
   std::uint64_t next_seq_floor() const override;
   bool seq_is_reserved(std::uint64_t seq) const override;
+  std::optional<std::chrono::steady_clock::time_point> deferred_sync_due() const override {
+    return spool_->deferred_sync_due();
+  }
   durability put(stored_message message) override;
   std::optional<stored_message> get(std::uint64_t seq) override;
   std::optional<stored_message> next_unacked(std::uint64_t& cursor, std::uint64_t end) override;

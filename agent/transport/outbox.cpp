@@ -39,13 +39,20 @@ outbox::~outbox() {
 }
 
 void outbox::resume_after_recovery(const std::vector<seq_range>& corrupted,
-                                   const std::vector<seq_range>& lost_from_memory) {
+                                   const std::vector<seq_range>& lost_from_memory, bool after_power_cut) {
   for (const auto& range : corrupted) corrupted_.add(range.first, range.last);
   for (const auto& range : lost_from_memory) {
     dropped_.add(range.first, range.last);
-    log_.error("seq " + std::to_string(range.first) + ".." + std::to_string(range.last) +
-               " were held only in memory (the disk did not take them) when the agent last stopped; they are "
-               "lost unless the broker had acknowledged them, and reported as dropped");
+    const std::string seqs = "seq " + std::to_string(range.first) + ".." + std::to_string(range.last);
+    if (after_power_cut) {
+      // Mostly seqs reserved and never used; the rest were within the batch window.
+      log_.warn(seqs + " were reserved before a power cut or a reboot without a clean stop and no record on disk "
+                       "holds them; numbering resumes above them, and they are reported as dropped (any the broker "
+                       "had acknowledged are not lost)");
+    } else {
+      log_.error(seqs + " were held only in memory (the disk did not take them) when the agent last stopped; they "
+                        "are lost unless the broker had acknowledged them, and reported as dropped");
+    }
   }
   next_seq_ = std::max<std::uint64_t>(store_.next_seq_floor(), 1);
   // Everything the store still holds was never acknowledged: it is the backlog.
@@ -159,8 +166,12 @@ void outbox::check_waiters() {
 }
 
 bool outbox::publishable(std::uint64_t seq) const {
-  // Held only in memory: not before a restart can no longer reuse its seq.
-  if (memory_only_.contains(seq)) return store_.seq_is_reserved(seq);
+  // Not before no restart, not even after a power cut, can hand its seq out again.
+  if (!store_.seq_is_reserved(seq)) {
+    reservation_wanted_ = true;
+    return false;
+  }
+  if (memory_only_.contains(seq)) return true;
   // sync = always: nothing stored on disk leaves before its fdatasync completed.
   return options_.sync != config::sync_mode::always || seq <= store_.synced_through();
 }
@@ -251,6 +262,12 @@ void outbox::pump() {
       continue;
     }
     break;
+  }
+  if (reservation_wanted_) {
+    // The spool reserves seqs ahead of need; a burst outran it: a round extends it now.
+    reservation_wanted_ = false;
+    unsynced_ = true;
+    request_sync();
   }
 }
 
@@ -406,9 +423,14 @@ void outbox::note_unsynced() {
   unsynced_ = true;
   if (sync_timer_armed_ || options_.sync == config::sync_mode::always) return;
   // Armed only while something waits for a sync, so an idle agent does not wake for it.
-  sync_timer_armed_ = true;
   const auto period = options_.sync == config::sync_mode::never ? std::chrono::milliseconds(1000) : options_.sync_interval;
-  sync_timer_.expires_after(period);
+  arm_sync_timer(steady_now() + period);
+}
+
+void outbox::arm_sync_timer(loop_clock::time_point due) {
+  if (sync_timer_armed_ && sync_timer_.expiry() <= due) return;
+  sync_timer_armed_ = true;
+  sync_timer_.expires_at(due);  // cancels a later wait, whose handler then sees operation_aborted
   std::weak_ptr<bool> alive = alive_;
   sync_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
     if (ec || !alive.lock()) return;
@@ -443,6 +465,13 @@ void outbox::on_synced(std::uint64_t durable_seq) {
       for (const seq_range& part : memory_only_.gaps_within(range.first, last)) unsafe_.erase(part.first, part.last);
     }
     check_waiters();
+  }
+  // Records whose batch window was still open stayed unsynced: a round by their due time
+  // syncs those the broker has not acknowledged by then.
+  if (auto due = store_.deferred_sync_due(); due && options_.sync != config::sync_mode::always) {
+    unsynced_ = true;
+    const auto wait = std::max(*due - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+    arm_sync_timer(steady_now() + std::chrono::duration_cast<loop_clock::duration>(wait));
   }
   // Group commit: whatever was appended while that sync ran goes in the next one.
   if (unsynced_) {

@@ -67,10 +67,11 @@ class outbox {
   outbox& operator=(const outbox&) = delete;
 
   /// Continues the sequence after the store's recovery and queues what it holds as backlog;
-  /// `corrupted` are the seqs recovery found destroyed, `lost_from_memory` those only memory
-  /// held when the last run ended (both reported in every status).
+  /// `corrupted` are the seqs recovery found destroyed, `lost_from_memory` those handed out that
+  /// no record on disk holds (only memory held them, or `after_power_cut` the rest of the synced
+  /// reservation); both are reported in every status.
   void resume_after_recovery(const std::vector<seq_range>& corrupted,
-                             const std::vector<seq_range>& lost_from_memory = {});
+                             const std::vector<seq_range>& lost_from_memory = {}, bool after_power_cut = false);
   /// The sequence number the next sealed message gets.
   std::uint64_t next_seq() const { return next_seq_; }
   /// Seals one message: `encode(seq)` makes its bytes with the seq it is given, then the
@@ -155,6 +156,7 @@ class outbox {
   void check_waiters();
   void note_unsynced();
   void request_sync();
+  void arm_sync_timer(loop_clock::time_point due);
   void on_synced(std::uint64_t durable_seq);
   void hold_after_refusal();
 
@@ -195,6 +197,7 @@ class outbox {
   bool sync_timer_armed_ = false;
   bool sync_in_flight_ = false;
   bool unsynced_ = false;
+  mutable bool reservation_wanted_ = false;  // publishable() met a seq the disk does not reserve yet
 };
 
 }  // namespace plant::transport

@@ -22,21 +22,28 @@ void encode_ack_slot(const ack_state& state, std::uint8_t* out) {
   bytes::put_u64(out + 12, state.acked_through);
   bytes::put_u64(out + 20, state.next_seq);
   bytes::put_u64(out + 28, state.stored_through);
-  bytes::put_u32(out + 36, crc32c(out, 36));
+  bytes::put_u64(out + 36, state.reserved_through);
+  bytes::put_u64(out + 44, state.boot);
+  bytes::put_u32(out + 52, crc32c(out, 52));
 }
 
 slot_status decode_ack_slot(const std::uint8_t* in, ack_state& out) {
   if (std::all_of(in, in + ack_format::slot_size, [](std::uint8_t b) { return b == 0; })) return slot_status::empty;
-  if (bytes::get_u32(in) != ack_format::slot_magic) return slot_status::damaged;
-  if (bytes::get_u32(in + 36) != crc32c(in, 36)) return slot_status::damaged;
+  const std::uint32_t magic = bytes::get_u32(in);
+  const std::size_t crc_at = magic == ack_format::slot_magic      ? 52
+                             : magic == ack_format::v1_slot_magic ? 36
+                                                                  : 0;
+  if (crc_at == 0 || bytes::get_u32(in + crc_at) != crc32c(in, crc_at)) return slot_status::damaged;
   out.generation = bytes::get_u64(in + 4);
   out.acked_through = bytes::get_u64(in + 12);
   out.next_seq = bytes::get_u64(in + 20);
   out.stored_through = bytes::get_u64(in + 28);
+  out.reserved_through = crc_at == 52 ? bytes::get_u64(in + 36) : 0;
+  out.boot = crc_at == 52 ? bytes::get_u64(in + 44) : 0;
   // A checksummed slot claiming seqs no agent could reach was not written by one:
   // trusting it would refuse every later append (the floor would be past them all).
   if (out.acked_through > max_plausible_seq || out.stored_through > max_plausible_seq ||
-      out.next_seq > max_plausible_seq + 1) {
+      out.next_seq > max_plausible_seq + 1 || out.reserved_through > max_plausible_seq) {
     return slot_status::damaged;
   }
   return slot_status::valid;
@@ -123,12 +130,17 @@ ack_choice ack_file::read() {
 
 std::error_code ack_file::write(std::uint64_t acked_through, std::uint64_t next_seq, std::uint64_t stored_through,
                                 bool sync) {
-  if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
   ack_state s;
-  s.generation = generation_ + 1;
   s.acked_through = acked_through;
   s.next_seq = next_seq;
   s.stored_through = stored_through;
+  return write(s, sync);
+}
+
+std::error_code ack_file::write(const ack_state& state, bool sync) {
+  if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  ack_state s = state;
+  s.generation = generation_ + 1;
   std::array<std::uint8_t, ack_format::slot_size> slot{};
   encode_ack_slot(s, slot.data());
   const auto offset = static_cast<off_t>((s.generation % 2) * ack_format::slot_stride);

@@ -17,10 +17,18 @@ struct ack_state {
   std::uint64_t acked_through = 0;   ///< every spooled record with seq <= this is acknowledged or given up
   std::uint64_t next_seq = 1;        ///< a floor for the next sequence number to hand out
   std::uint64_t stored_through = 0;  ///< highest seq appended (and synced, unless sync = never) when written
+  /// Every seq the agent may have handed out is <= this. Written ahead of need and
+  /// synced, so the record can stay unsynced between extensions: after a power cut
+  /// (another boot) numbering resumes above it, and no published seq is reused.
+  /// 0 in a version 1 slot (which was synced at every write, so next_seq sufficed).
+  std::uint64_t reserved_through = 0;
+  /// The kernel boot that wrote it (a hash of /proc/sys/kernel/random/boot_id; 0 = unknown).
+  /// The same boot means the page cache survived: what was written is what is read.
+  std::uint64_t boot = 0;
 
   friend bool operator==(const ack_state& a, const ack_state& b) {
     return a.generation == b.generation && a.acked_through == b.acked_through && a.next_seq == b.next_seq &&
-           a.stored_through == b.stored_through;
+           a.stored_through == b.stored_through && a.reserved_through == b.reserved_through && a.boot == b.boot;
   }
 };
 
@@ -35,19 +43,24 @@ struct ack_choice {
 };
 
 namespace ack_format {
-/// u32 magic | u64 generation | u64 acked_through | u64 next_seq | u64 stored_through | u32 CRC32C of bytes 0..35.
-inline constexpr std::size_t slot_size = 40;
+/// Version 2, written: u32 magic | u64 generation | u64 acked_through | u64 next_seq | u64 stored_through |
+/// u64 reserved_through | u64 boot | u32 CRC32C of bytes 0..51.
+inline constexpr std::size_t slot_size = 56;
+/// Version 1, still read (an upgrade keeps the spool): the first five fields, CRC32C of bytes 0..35 at 36.
+inline constexpr std::size_t v1_slot_size = 40;
 /// Slot B's offset: each slot in its own 512-byte sector, so one torn sector cannot damage both.
 inline constexpr std::size_t slot_stride = 512;
 /// The whole file.
 inline constexpr std::size_t file_size = 2 * slot_stride;
-/// Starts a written slot.
-inline constexpr std::uint32_t slot_magic = 0x4B43414Cu;
+/// Starts a version 2 slot ("LAC2").
+inline constexpr std::uint32_t slot_magic = 0x3243414Cu;
+/// Starts a version 1 slot ("LACK").
+inline constexpr std::uint32_t v1_slot_magic = 0x4B43414Cu;
 }  // namespace ack_format
 
 /// Encodes `state` into ack_format::slot_size bytes at `out`.
 void encode_ack_slot(const ack_state& state, std::uint8_t* out);
-/// Decodes one slot: all zero bytes are `empty`, anything failing magic or CRC is `damaged`.
+/// Decodes one slot (either version): all zero bytes are `empty`, anything failing magic or CRC is `damaged`.
 slot_status decode_ack_slot(const std::uint8_t* in, ack_state& out);
 /// Picks the slot to trust from the file's bytes; a slot the file is too short to hold is damaged
 /// unless the file holds none of it.
@@ -69,7 +82,10 @@ class ack_file {
   bool try_lock();
   /// Reads both slots; the next write continues from the highest generation seen.
   ack_choice read();
-  /// Writes generation+1 into its slot (generation % 2) in place; fdatasync when `sync`.
+  /// Writes `state` as generation+1 (its own generation is ignored) into slot generation % 2, in place;
+  /// fdatasync when `sync`. Unsynced, a write survives a crash of the process (the page cache has it).
+  std::error_code write(const ack_state& state, bool sync);
+  /// The same with reserved_through and boot 0.
   std::error_code write(std::uint64_t acked_through, std::uint64_t next_seq, std::uint64_t stored_through, bool sync);
   /// The last generation read or written.
   std::uint64_t generation() const { return generation_; }

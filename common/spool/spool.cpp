@@ -12,6 +12,7 @@
 
 #include "common/spool/byte_order.hpp"
 #include "common/spool/file_io.hpp"
+#include "common/spool/kernel_facts.hpp"
 #include "common/spool/spool_format.hpp"
 
 namespace plant::spool {
@@ -19,7 +20,23 @@ namespace plant::spool {
 namespace {
 
 constexpr std::size_t ack_ranges_bound = 1u << 16;
+// Appended records remembered for the batch window; past this a round syncs them all.
+constexpr std::size_t unsynced_records_bound = 1u << 16;
+// The seq reservation: at least options.min_reservation seqs ahead, at most this many,
+// sized to cover this long at the rate seen since the last extension (so one
+// fdatasync of the ack record every few minutes at most).
+constexpr std::uint64_t max_reserve_ahead = 1ull << 24;
+constexpr std::int64_t reserve_cover_ms = 600'000;
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t resolve_rotate_age(std::int64_t configured) {
+  if (configured >= 0) return configured;
+  return std::clamp<std::int64_t>(dirty_expire_ms() / 3, 1'000, 10'000);
+}
 
 }  // namespace
 
@@ -29,6 +46,10 @@ spool::spool(options opts)
       read_losses_(limits::report_ranges_bound, seq_ranges::overflow::merge_oldest) {
   opts_.segment_bytes = std::clamp(opts_.segment_bytes, limits::min_segment_bytes, limits::max_segment_bytes);
   fsync_.store(opts_.sync != sync_mode::never);
+  boot_ = opts_.boot_id != 0 ? opts_.boot_id : current_boot_id();
+  rotate_age_ms_ = resolve_rotate_age(opts_.rotate_age_ms);
+  opts_.min_reservation = std::clamp<std::uint64_t>(opts_.min_reservation, 1, max_reserve_ahead);
+  reserve_ahead_ = opts_.min_reservation;
   worker_ = std::make_unique<sync_worker>(
       [this] { return take_sync_job(); },
       [this](const sync_job& job) { return perform_sync(job, ack_, ack_written_, dir_fd_, opts_.dir, fsync_.load()); },
@@ -36,7 +57,11 @@ spool::spool(options opts)
 }
 
 spool::~spool() {
-  worker_.reset();  // its last round syncs what is left
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  worker_.reset();  // its last round syncs what is left and reserves exactly what was handed out
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
@@ -90,7 +115,7 @@ recovery_report spool::recover(epoch_ms /*now*/) {
     return report;
   }
 
-  recovered_spool found = recover_directory(dir, ack_, ack_created);
+  recovered_spool found = recover_directory(dir, ack_, ack_created, boot_);
   segments_ = std::move(found.segments);
   active_open_ = found.active_open;
   dir_dirty_ = found.ack_created;
@@ -105,15 +130,7 @@ recovery_report spool::recover(epoch_ms /*now*/) {
   normalize();
   durable_.store(last_appended_);
   report = std::move(found.report);
-  if (found.ack) {
-    // Up to stored_through, what is missing is damage (reported as corrupted); above it,
-    // only reserved seqs can be missing.
-    const std::uint64_t on_disk_through =
-        std::max({found.last_seq, found.acked_through, found.ack->stored_through});
-    if (found.ack->next_seq > on_disk_through + 1 && plausible_seq(found.ack->next_seq))
-      report.lost_from_memory.push_back({on_disk_through + 1, found.ack->next_seq - 1});
-    floor_on_disk_.store(found.ack->next_seq);
-  }
+  write_initial_reservation(found.ack_created);
   report.segments = segments_.size();
   report.records = unacked_msgs_;
   report.bytes = disk_bytes_;
@@ -143,7 +160,15 @@ std::error_code spool::append(const record& r) {
   const std::size_t n = encoded_record_size(r.payload.size());
   if (active_open_) {
     const segment& active = segments_.back();
-    if (!active.appendable || (!active.empty() && active.size + n > opts_.segment_bytes)) close_active();
+    const bool too_big = !active.empty() && active.size + n > opts_.segment_bytes;
+    // While the broker keeps up, a segment that is deleted before the kernel's
+    // flusher gets to it never costs the disk a byte: rotate by age, not only size.
+    // Not while a backlog builds up (more than half unacknowledged): that data is
+    // kept anyway, and small segments would only multiply files.
+    const bool too_old = rotate_age_ms_ > 0 && !active.empty() &&
+                         (r.created < active.header.created || r.created - active.header.created >= rotate_age_ms_) &&
+                         active.unacked * 2 <= active.offsets.size();
+    if (!active.appendable || too_big || too_old) close_active();
   }
   if (!active_open_) {
     if (auto ec = open_segment(r)) return ec;
@@ -168,6 +193,11 @@ std::error_code spool::append(const record& r) {
   last_appended_ = r.seq;
   if (r.seq >= floor_) floor_ = r.seq + 1;
   active_dirty_ = true;
+  if (unsynced_records_.size() < unsynced_records_bound) {
+    unsynced_records_.emplace_back(r.seq, steady_ms());
+  } else {
+    force_data_sync_ = true;
+  }
   if (r.seq > watermark_ && !acked_above_.contains(r.seq)) {
     seg.unacked += 1;
     seg.unacked_bytes += n;
@@ -299,29 +329,122 @@ std::string spool::last_error() const {
 
 void spool::request_sync(std::function<void(std::uint64_t durable_seq)> done) { worker_->request(std::move(done)); }
 
-std::optional<sync_job> spool::take_sync_job() {
+void spool::set_sync_mode(sync_mode mode, std::int64_t sync_interval_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!recovered_ || locked_out_) return std::nullopt;
+  opts_.sync = mode;
+  opts_.sync_interval_ms = sync_interval_ms;
+  fsync_.store(mode != sync_mode::never);
+}
+
+std::optional<std::chrono::steady_clock::time_point> spool::deferred_sync_due() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!deferred_due_ms_) return std::nullopt;
+  return std::chrono::steady_clock::time_point(std::chrono::milliseconds(*deferred_due_ms_));
+}
+
+void spool::plan_reservation(sync_job& job, std::int64_t now_ms) {
+  const std::uint64_t handed_out = floor_ - 1;
+  if (closing_) {
+    // Nothing more will be handed out: reserve exactly, so a power cut after a clean
+    // stop does not report a reservation nobody used.
+    reserved_ = handed_out;
+    job.ack_needs_sync = true;
+  } else if (handed_out + reserve_ahead_ / 2 >= reserved_) {
+    const std::int64_t elapsed = std::max<std::int64_t>(now_ms - reserved_at_ms_, 1'000);
+    const std::uint64_t used = floor_ - std::min(floor_, reserved_at_floor_);
+    const double per_ms = static_cast<double>(used) / static_cast<double>(elapsed);
+    const double wanted = per_ms * static_cast<double>(reserve_cover_ms);
+    reserve_ahead_ = wanted >= static_cast<double>(max_reserve_ahead)
+                         ? max_reserve_ahead
+                         : std::max<std::uint64_t>(opts_.min_reservation, static_cast<std::uint64_t>(wanted));
+    reserved_ = std::min(handed_out + reserve_ahead_, max_plausible_seq);
+    reserved_at_ms_ = now_ms;
+    reserved_at_floor_ = floor_;
+  }
+  // Synced until the disk holds it (a failed round tries again at the next).
+  if (floor_on_disk_.load() <= reserved_) job.ack_needs_sync = true;
+  job.reserved_through = reserved_;
+  job.boot = boot_;
+}
+
+void spool::write_initial_reservation(bool ack_created_now) {
+  // Before anything is published: a fresh reservation from the new floor, synced.
+  if (!ack_.is_open()) {
+    ack_failing_.store(true);
+    return;
+  }
   sync_job job;
-  job.files.swap(unsynced_);
-  if (active_open_ && active_dirty_) job.files.push_back(segments_.back().file);
-  active_dirty_ = false;
-  job.sync_directory = dir_dirty_;
-  dir_dirty_ = false;
   job.target = last_appended_;
   job.acked_through = watermark_;
   job.next_seq = floor_;
+  job.data_needs_sync = false;
+  job.claims_target = false;
+  reserved_at_ms_ = steady_ms();
+  reserved_at_floor_ = floor_;
+  reserved_ = std::min(floor_ - 1 + reserve_ahead_, max_plausible_seq);
+  job.reserved_through = reserved_;
+  job.boot = boot_;
+  job.ack_needs_sync = true;
+  // A new ack record's own directory entry: without it a power cut could lose the reservation.
+  job.sync_directory = dir_dirty_ && ack_created_now;
+  const sync_outcome outcome = perform_sync(job, ack_, ack_written_, dir_fd_, opts_.dir, fsync_.load());
+  if (job.sync_directory && !outcome.directory_failed) dir_dirty_ = false;
+  sync_calls_ += outcome.syncs;
+  if (outcome.floor_on_disk > floor_on_disk_.load()) floor_on_disk_.store(outcome.floor_on_disk);
+  ack_failing_.store(outcome.ack_failed);
+  if (outcome.ack_failed) {
+    sync_failed_ = true;
+    last_error_ = outcome.error;
+  }
+}
+
+std::optional<sync_job> spool::take_sync_job() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!recovered_ || locked_out_) return std::nullopt;
+  const std::int64_t now = steady_ms();
+  // The oldest record appended since the last data sync that the broker has not acknowledged.
+  while (!unsynced_records_.empty()) {
+    const std::uint64_t q = unsynced_records_.front().first;
+    if (q > watermark_ && !acked_above_.contains(q)) break;
+    unsynced_records_.pop_front();
+  }
+  const bool always = opts_.sync == sync_mode::always;
+  deferred_due_ms_.reset();
+  sync_job job;
+  if (!unsynced_records_.empty() && !force_data_sync_ && !closing_ && !always && opts_.sync_interval_ms > 0 &&
+      now < unsynced_records_.front().second + opts_.sync_interval_ms) {
+    // Its window is still open: the broker will most likely acknowledge it first,
+    // and then it never needs an fdatasync. The caller runs a round by the due time.
+    deferred_due_ms_ = unsynced_records_.front().second + opts_.sync_interval_ms;
+    job.data_needs_sync = false;
+    job.claims_target = false;
+  } else {
+    job.files.swap(unsynced_);
+    if (active_open_ && active_dirty_) job.files.push_back(segments_.back().file);
+    active_dirty_ = false;
+    // Data the broker has acknowledged needs no fdatasync: after a power cut the
+    // record of it is lost at worst, and the broker has it.
+    job.data_needs_sync = !unsynced_records_.empty() || force_data_sync_;
+    // New directory entries matter only for data that must survive.
+    job.sync_directory = dir_dirty_ && job.data_needs_sync;
+    if (job.sync_directory) dir_dirty_ = false;
+    unsynced_records_.clear();
+    force_data_sync_ = false;
+  }
+  job.target = last_appended_;
+  job.acked_through = watermark_;
+  job.next_seq = floor_;
+  plan_reservation(job, now);
   job.doomed.swap(doomed_);
   doomed_bytes_ = 0;
-  // Data the broker has acknowledged needs no fdatasync: after a power cut the ack
-  // record says it was delivered, so losing it from disk loses nothing.
-  job.data_needs_sync = watermark_ < last_appended_;
   return job;
 }
 
 std::uint64_t spool::apply_sync_outcome(const sync_outcome& outcome) {
   std::lock_guard<std::mutex> lock(mu_);
+  sync_calls_ += outcome.syncs;
   unsynced_.insert(unsynced_.end(), outcome.failed.begin(), outcome.failed.end());
+  if (!outcome.failed.empty() || outcome.directory_failed) force_data_sync_ = true;
   // After a failed fdatasync the kernel may have dropped the dirty pages and a
   // retry can report success falsely: write nothing more into that file. Recovery
   // checks every record's CRC and reports what did not reach the disk.
@@ -335,7 +458,7 @@ std::uint64_t spool::apply_sync_outcome(const sync_outcome& outcome) {
   if (!outcome.error.empty()) last_error_ = outcome.error;
   if (outcome.synced && outcome.target > durable_.load()) durable_.store(outcome.target);
   if (outcome.floor_on_disk > floor_on_disk_.load()) floor_on_disk_.store(outcome.floor_on_disk);
-  if (outcome.ack_failed || outcome.floor_on_disk > 0) ack_failing_.store(outcome.ack_failed);
+  if (outcome.ack_failed || outcome.ack_written) ack_failing_.store(outcome.ack_failed);
   return durable_.load();
 }
 

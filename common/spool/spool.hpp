@@ -12,6 +12,7 @@
 /// Threads: one caller thread appends, acknowledges and reads; any thread may call
 /// the const getters; fdatasync runs on the sync worker.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,20 @@ struct options {
   std::uint64_t max_bytes = 256ull << 20;             ///< all segment files, headers included; 0 = no limit
   std::int64_t max_age_ms = 7ll * 24 * 3600 * 1000;   ///< by a segment's newest record; 0 = no limit
   std::uint64_t segment_bytes = 16ull << 20;          ///< rotate before a segment would pass this (512 B .. 1 GiB)
+  /// The batch window: a record's fdatasync is due this long after its append. A round before
+  /// that leaves it unsynced, and a record the broker acknowledges before it is due is never
+  /// synced at all (its loss in a power cut loses nothing). 0 = every round syncs whatever is
+  /// unacknowledged (sync = always behaves so anyway).
+  std::int64_t sync_interval_ms = 0;
+  /// Rotate the active segment once its first record is this old and at most half of it is
+  /// unacknowledged, so acknowledged data is unlinked before the kernel writes it back.
+  /// -1 = a third of the kernel's dirty_expire (clamped to 1..10 s); 0 = by size only.
+  std::int64_t rotate_age_ms = -1;
+  /// This boot, to tell a restart from a power cut (0 = read /proc/sys/kernel/random/boot_id).
+  std::uint64_t boot_id = 0;
+  /// The fewest seqs the ack record reserves ahead of use (it reserves about ten minutes of the
+  /// current rate); after a power cut up to this many unused seqs are reported dropped.
+  std::uint64_t min_reservation = 1024;
 };
 
 /// The spool. See the file comment.
@@ -83,17 +98,22 @@ class spool {
   /// Writes the record into the active segment now (rotating at segment_bytes); on failure the
   /// segment is truncated back to its last good size, the spool turns unhealthy until an append succeeds.
   std::error_code append(const record& r);
-  /// Group commit on the worker: fdatasync what was appended so far (and rotated segments), then the ack
-  /// record if it changed, then unlink segments the ack record now covers; done(durable_seq) runs on the worker.
+  /// Group commit on the worker: fdatasync what was appended so far (and rotated segments) unless the
+  /// broker acknowledged it or its batch window is still open (deferred_sync_due), then write the ack
+  /// record if it changed (synced only when its seq reservation grows), then unlink segments it
+  /// covers; done(durable_seq) runs on the worker.
   void request_sync(std::function<void(std::uint64_t durable_seq)> done);
   /// Highest seq covered by a completed sync (with sync = never: by a completed request_sync).
   std::uint64_t durable_seq() const { return durable_.load(); }
+  /// When the spool left appended records unsynced because their batch window is still open:
+  /// the time a round must run to keep the window (steady clock). Nothing when no record waits.
+  std::optional<std::chrono::steady_clock::time_point> deferred_sync_due() const;
   /// The broker acknowledged `seq` (any order); fully acknowledged segments go at the next sync.
   void acknowledge(std::uint64_t seq);
   /// Gives up [first, last] (never to be sent): like acknowledging each, in O(log n) per range.
   void give_up(std::uint64_t first, std::uint64_t last);
-  /// A new sync mode (a reload); the next sync round follows it.
-  void set_sync_mode(sync_mode mode) { fsync_.store(mode != sync_mode::never); }
+  /// A new sync mode and batch window (a reload); the next sync round follows them.
+  void set_sync_mode(sync_mode mode, std::int64_t sync_interval_ms);
   /// New size and age bounds (a reload); the next enforce_bounds applies them.
   void set_bounds(std::uint64_t max_bytes, std::int64_t max_age_ms, std::uint64_t segment_bytes);
   /// Drops the oldest whole segments while over max_bytes or max_age; returns the unacknowledged seqs
@@ -122,8 +142,11 @@ class spool {
   /// memory): the ack record's floor moves past it at the next sync, so a restart
   /// never hands it out again.
   void reserve_seq(std::uint64_t seq);
-  /// The next_seq floor the ack record on disk holds (0 before the first write).
+  /// One above the seqs a synced ack record reserves (0 before the first write): a seq below it
+  /// may be published, since no restart, not even after a power cut, hands it out again.
   std::uint64_t floor_on_disk() const { return floor_on_disk_.load(); }
+  /// fdatasync and fsync calls made so far (segments, ack record, directory): what the disk is asked to flush.
+  std::uint64_t sync_calls() const { return sync_calls_.load(); }
   /// True while the last attempt to write the ack record failed.
   bool ack_record_failing() const { return ack_failing_.load(); }
   /// Acks above the watermark forgotten because their bound (65536 ranges) overflowed (resent, not lost).
@@ -135,6 +158,8 @@ class spool {
 
  private:
   std::optional<sync_job> take_sync_job();
+  void plan_reservation(sync_job& job, std::int64_t now_ms);
+  void write_initial_reservation(bool ack_created_now);
   std::uint64_t apply_sync_outcome(const sync_outcome& outcome);
   std::error_code fail(bool& flag, const std::string& what, const std::filesystem::path& path, std::error_code ec);
   std::error_code open_segment(const record& r);
@@ -168,6 +193,20 @@ class spool {
   std::uint64_t last_appended_ = 0;
   std::uint64_t floor_ = 1;
   std::uint64_t min_seq_ = 1;           // appends below this (the floor at recovery) would reuse seqs
+  std::uint64_t boot_ = 0;              // options.boot_id, or this boot's
+  std::int64_t rotate_age_ms_ = 0;      // resolved options.rotate_age_ms
+  // Records appended since the last round that synced data, with their append time
+  // (steady ms): the oldest one not acknowledged decides when an fdatasync is due.
+  std::deque<std::pair<std::uint64_t, std::int64_t>> unsynced_records_;
+  bool force_data_sync_ = false;        // a round failed or the list overflowed: sync at the next one
+  std::optional<std::int64_t> deferred_due_ms_;  // see deferred_sync_due()
+  // The seq reservation (ack_state::reserved_through): handed out seqs stay at or below
+  // reserved_; it is extended ahead of need, by about ten minutes of the current rate.
+  std::uint64_t reserved_ = 0;
+  std::uint64_t reserve_ahead_ = 0;     // set from options.min_reservation
+  std::int64_t reserved_at_ms_ = 0;     // steady ms of the last extension
+  std::uint64_t reserved_at_floor_ = 1; // floor_ then
+  bool closing_ = false;                // the destructor's last round: sync all, reserve exactly
   std::uint64_t disk_bytes_ = 0;
   std::uint64_t unacked_msgs_ = 0;
   std::uint64_t unacked_bytes_ = 0;
@@ -190,6 +229,7 @@ class spool {
   std::atomic<std::uint64_t> durable_{0};
   std::atomic<std::uint64_t> floor_on_disk_{0};
   std::atomic<bool> ack_failing_{false};
+  std::atomic<std::uint64_t> sync_calls_{0};
   std::atomic<bool> fsync_{true};        ///< false with sync = never: rounds write without fdatasync
   std::unique_ptr<sync_worker> worker_;  // last: stopped (with a final round) before the rest goes
 };

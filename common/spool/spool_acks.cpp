@@ -141,6 +141,7 @@ std::vector<seq_range> spool::enforce_bounds(epoch_ms now) {
   std::lock_guard<std::mutex> lock(mu_);
   seq_ranges dropped(limits::report_ranges_bound, seq_ranges::overflow::merge_oldest);
   if (!recovered_ || locked_out_) return {};
+  bool dropped_any = false;
   while (!segments_.empty()) {
     const bool over_bytes = opts_.max_bytes > 0 && disk_bytes_ > opts_.max_bytes;
     const bool over_age = opts_.max_age_ms > 0 && segments_.front().newest_created < now - opts_.max_age_ms;
@@ -158,8 +159,12 @@ std::vector<seq_range> spool::enforce_bounds(epoch_ms now) {
       acked_above_.erase_below(watermark_ + 1);
     }
     doom_front();
+    dropped_any = true;
   }
   normalize();
+  // The directory must stay within its bound now, not at the next batch window:
+  // a round unlinks what was dropped (after writing the ack record that covers it).
+  if (dropped_any) worker_->request(nullptr);
   return dropped.ranges();
 }
 

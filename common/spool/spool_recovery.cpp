@@ -246,7 +246,7 @@ std::string ownership_fix(const std::filesystem::path& spool_dir) {
 }
 
 loss_report account_losses(const std::vector<scanned_segment>& segments, bool ack_known, std::uint64_t acked0,
-                           std::uint64_t stored_through) {
+                           std::uint64_t stored_through, std::uint64_t front_acknowledged_through) {
   loss_report out;
   seq_ranges corrupted(report_ranges_bound, seq_ranges::overflow::merge_oldest);
   auto lost = [&](std::uint64_t lo, std::uint64_t hi) -> std::optional<seq_range> {
@@ -255,6 +255,7 @@ loss_report account_losses(const std::vector<scanned_segment>& segments, bool ac
     corrupted.add(lo, hi);
     return seq_range{lo, hi};
   };
+  acked0 = std::max(acked0, front_acknowledged_through);
   if (ack_known && segments.empty()) {
     if (auto r = lost(acked0 + 1, stored_through)) {
       out.findings.push_back("spool: " + missing_text(*r) + " missing: no segment holds them");
@@ -306,7 +307,8 @@ loss_report account_losses(const std::vector<scanned_segment>& segments, bool ac
   return out;
 }
 
-recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ack_record, bool ack_created) {
+recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ack_record, bool ack_created,
+                                  std::uint64_t boot_id) {
   const auto started = std::chrono::steady_clock::now();
   recovered_spool out;
   recovery_report& report = out.report;
@@ -326,8 +328,15 @@ recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ac
   if (!kept.empty()) cut_torn_tail(kept.back(), scanned.back());
 
   const bool ack_known = ack.state.has_value();
+  // A version 1 record (boot 0) was synced before every unlink; a version 2 one from this
+  // boot is what was last written (the page cache survived). Only one from another boot
+  // may be older than what followed it.
+  const bool other_boot = ack_known && ack.state->boot != 0 && ack.state->boot != boot_id;
   const std::uint64_t acked0 = ack_known ? ack.state->acked_through : 0;
-  loss_report losses = account_losses(scanned, ack_known, acked0, ack_known ? ack.state->stored_through : 0);
+  const std::uint64_t stored0 = ack_known ? ack.state->stored_through : 0;
+  std::uint64_t front_acknowledged = 0;
+  if (other_boot) front_acknowledged = names.empty() ? stored0 : names.front().first - 1;
+  loss_report losses = account_losses(scanned, ack_known, acked0, stored0, front_acknowledged);
   report.findings.insert(report.findings.end(), losses.findings.begin(), losses.findings.end());
 
   // Adopt what survived. Segments the ack record already covers go now: the
@@ -356,6 +365,20 @@ recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ac
   out.last_seq = last_seq;
   std::uint64_t floor = std::max<std::uint64_t>({ack_known ? ack.state->next_seq : 1, last_seq + 1, 1});
   if (!losses.corrupted.empty()) floor = std::max(floor, losses.corrupted.back().last + 1);
+  // Up to stored_through, what is missing is damage (reported as corrupted); above it, only
+  // seqs that never reached the disk: held in memory, or after a power cut anything of the
+  // synced reservation, which may have been published. Numbering resumes above them all.
+  if (ack_known) {
+    std::uint64_t on_disk_through = std::max({last_seq, acked0, ack.state->stored_through});
+    on_disk_through = std::max(on_disk_through, front_acknowledged);
+    std::uint64_t handed_out_below = ack.state->next_seq;
+    if (other_boot) handed_out_below = std::max(handed_out_below, ack.state->reserved_through + 1);
+    if (handed_out_below > on_disk_through + 1 && plausible_seq(handed_out_below)) {
+      report.lost_from_memory.push_back({on_disk_through + 1, handed_out_below - 1});
+      floor = std::max(floor, handed_out_below);
+    }
+  }
+  report.other_boot = other_boot;
   // An empty active segment was opened for its first_seq: nothing below it may go in.
   if (out.active_open && out.segments.back().empty()) floor = std::max(floor, out.segments.back().header.first_seq);
   out.next_seq = floor;

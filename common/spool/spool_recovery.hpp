@@ -28,9 +28,11 @@ struct recovery_report {
   std::uint64_t acked_through = 0;  ///< what the ack record said (0 if missing or damaged)
   std::uint64_t next_seq = 1;       ///< next_seq_floor()
   std::vector<seq_range> corrupted;   ///< unacknowledged seqs lost to damage: exactly these, no more, no fewer
-  /// Seqs the ack record reserved for messages the disk could not take: held only in
-  /// memory, so lost with the process unless the broker had them (reported dropped).
+  /// Seqs handed out that no record on disk holds: messages the disk could not take (held in
+  /// memory only) and, after a power cut, the rest of the synced reservation (unsynced records
+  /// or seqs never used). Lost unless the broker had them: reported dropped.
   std::vector<seq_range> lost_from_memory;
+  bool other_boot = false;  ///< the ack record was written in an earlier boot
   std::vector<std::string> findings;  ///< one line per problem, naming segment file and byte offset
   std::int64_t elapsed_us = 0;        ///< wall time recover() took
 };
@@ -72,8 +74,13 @@ struct loss_report {
   std::vector<seq_range> corrupted;
   std::vector<std::string> findings;
 };
+/// Seqs up to `front_acknowledged_through` are not losses either: after a power cut the ack
+/// record may be older than the unlinks that followed it, and recovery passes the seqs below
+/// the lowest segment file present (damaged or not). A segment is unlinked only once all of it
+/// is acknowledged (or dropped and reported so), and a journaling filesystem commits creates
+/// and unlinks in order, so a segment below one that exists is missing only if it was unlinked.
 loss_report account_losses(const std::vector<scanned_segment>& segments, bool ack_known, std::uint64_t acked_through,
-                           std::uint64_t stored_through);
+                           std::uint64_t stored_through, std::uint64_t front_acknowledged_through = 0);
 
 /// The spool as recovery leaves it, for the spool core to adopt.
 struct recovered_spool {
@@ -90,9 +97,11 @@ struct recovered_spool {
   recovery_report report;
 };
 
-/// Recovers `dir` with its ack record already opened (and locked) as `ack`. Throws
-/// spool_access_error when a segment cannot be opened for lack of permission.
-recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ack, bool ack_created);
+/// Recovers `dir` with its ack record already opened (and locked) as `ack`, in boot `boot_id`
+/// (an ack record from another boot means a power cut or reboot may have dropped unsynced
+/// writes). Throws spool_access_error when a segment cannot be opened for lack of permission.
+recovered_spool recover_directory(const std::filesystem::path& dir, ack_file& ack, bool ack_created,
+                                  std::uint64_t boot_id);
 
 /// The fix for a spool another user owns ("chown -R UID:GID <state_dir>"), for messages.
 std::string ownership_fix(const std::filesystem::path& spool_dir);

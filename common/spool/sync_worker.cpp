@@ -14,23 +14,29 @@ sync_outcome perform_sync(const sync_job& job, ack_file& ack, std::optional<ack_
   out.target = job.target;
   if (fsync && job.data_needs_sync) {
     for (const auto& f : job.files) {
+      ++out.syncs;
       if (::fdatasync(f->fd()) != 0) {
         out.error = "spool: fdatasync " + f->path().string() + ": " + last_errno().message();
         out.failed.push_back(f);
       }
     }
   }
+  if (fsync && job.sync_directory && dir_fd >= 0) ++out.syncs;
   if (fsync && job.sync_directory && dir_fd >= 0 && ::fsync(dir_fd) != 0) {
     out.error = "spool: fsync " + dir.string() + ": " + last_errno().message();
     out.directory_failed = true;
   }
-  out.synced = out.failed.empty() && !out.directory_failed;
-  // stored_through claims only what is durable: after a power cut, recovery reports
-  // everything up to it that it cannot find as lost, and nothing beyond it.
-  const std::uint64_t stored = out.synced ? job.target : (written ? written->stored_through : 0);
-  const bool changed = !written || written->acked_through != job.acked_through || written->next_seq != job.next_seq ||
-                       written->stored_through != stored;
-  if (changed) {
+  out.synced = job.claims_target && out.failed.empty() && !out.directory_failed;
+  // stored_through claims only what is durable (or acknowledged): after a power cut, recovery
+  // reports everything up to it that it cannot find as lost, and nothing beyond it.
+  ack_state want;
+  want.acked_through = job.acked_through;
+  want.next_seq = job.next_seq;
+  want.stored_through = out.synced ? job.target : (written ? written->stored_through : 0);
+  want.reserved_through = job.reserved_through;
+  want.boot = job.boot;
+  if (written) want.generation = written->generation;
+  if (!written || !(*written == want) || job.ack_needs_sync) {
     if (!ack.is_open()) {
       // It could not be made at start (a full disk); space may be back.
       bool created = false;
@@ -40,15 +46,19 @@ sync_outcome perform_sync(const sync_job& job, ack_file& ack, std::optional<ack_
       }
     }
     if (ack.is_open()) {
-      if (auto ec = ack.write(job.acked_through, job.next_seq, stored, fsync)) {
+      const bool sync_ack = fsync && job.ack_needs_sync;
+      if (sync_ack) ++out.syncs;
+      if (auto ec = ack.write(want, sync_ack)) {
         out.error = "spool: write " + ack.path().string() + ": " + ec.message();
         out.ack_failed = true;
       } else {
-        written = ack_state{ack.generation(), job.acked_through, job.next_seq, stored};
+        want.generation = ack.generation();
+        written = want;
+        out.ack_written = true;
+        if (sync_ack || !fsync) out.floor_on_disk = job.reserved_through + 1;
       }
     }
   }
-  if (written && written->next_seq == job.next_seq) out.floor_on_disk = job.next_seq;
   // Unlinked even when the ack record could not be written: a spool that can never
   // shrink would fill the disk. The price of that rare case is an over-report
   // after a power cut (seqs the stale record calls unacknowledged reported lost),

@@ -28,6 +28,14 @@ struct sync_job {
   std::uint64_t next_seq = 1;                        ///< for the ack record
   std::vector<std::filesystem::path> doomed;         ///< segments to unlink once the ack record covers them
   bool data_needs_sync = true;                       ///< false when everything in `files` is acknowledged already
+  /// After this round every seq <= target is durable or acknowledged; false when records were
+  /// left unsynced because their batch window is still open.
+  bool claims_target = true;
+  std::uint64_t reserved_through = 0;                ///< for the ack record
+  std::uint64_t boot = 0;                            ///< for the ack record
+  /// fdatasync the ack record: its reservation grew, or the spool closes. Otherwise it is only
+  /// written (a crash of the process keeps it; after a power cut the synced reservation rules).
+  bool ack_needs_sync = false;
 };
 
 /// What the round did.
@@ -36,8 +44,10 @@ struct sync_outcome {
   bool directory_failed = false;                      ///< the directory fsync failed: retry next round
   bool synced = false;                                ///< data and directory entries of the job are durable
   std::uint64_t target = 0;                           ///< the job's target
-  /// The next_seq floor the ack record on disk holds after this round; 0 when it could not be written.
+  /// reserved_through + 1 of the ack record this round synced (with sync = never: wrote); 0 = none.
   std::uint64_t floor_on_disk = 0;
+  bool ack_written = false;                           ///< the ack record was written this round
+  std::uint64_t syncs = 0;                            ///< fdatasync and fsync calls the round made
   bool ack_failed = false;                            ///< the ack record needed writing and could not be
   std::string error;                                  ///< the last error, "" when the round succeeded
 };
@@ -45,7 +55,10 @@ struct sync_outcome {
 /// Performs one round in the order a power cut requires: segment data, then the
 /// directory entries of new segments, then the ack record (whose stored_through
 /// claims that data), and only then the unlinks its acked_through justifies.
-/// With sync = never (`fsync` false) it writes the ack record without syncing.
+/// The ack record is synced only when job.ack_needs_sync: after a power cut an older
+/// one may be found, so recovery treats the records before the first segment left
+/// as acknowledged (segments are unlinked only then) and resumes numbering above
+/// the synced reservation. With sync = never (`fsync` false) nothing is synced.
 /// `written` is the ack state on disk, updated when the record is written.
 sync_outcome perform_sync(const sync_job& job, ack_file& ack, std::optional<ack_state>& written, int dir_fd,
                           const std::filesystem::path& dir, bool fsync);

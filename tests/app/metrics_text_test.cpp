@@ -115,6 +115,7 @@ TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
   s.messages.replayed = 5;
   s.messages.publish_errors = 1;
   s.spool_write_errors = 3;
+  s.spool_syncs = 14;
   s.ack_latency.observe(500us);
   s.ack_latency.observe(1000us);
   s.ack_latency.observe(30ms);
@@ -215,6 +216,10 @@ TEST(metrics_text, renders_every_family_with_help_type_and_exact_values) {
       "# HELP plant_agent_spool_write_errors_total Spool appends that failed.\n"
       "# TYPE plant_agent_spool_write_errors_total counter\n"
       "plant_agent_spool_write_errors_total 3\n"
+      "# HELP plant_agent_spool_syncs_total fdatasync and fsync calls of the spool (segments, ack record, directory): "
+      "each one makes the disk flush.\n"
+      "# TYPE plant_agent_spool_syncs_total counter\n"
+      "plant_agent_spool_syncs_total 14\n"
       "# HELP plant_agent_dropped_messages_total Messages given up on (spool bounds, or a full queue without a "
       "spool).\n"
       "# TYPE plant_agent_dropped_messages_total counter\n"

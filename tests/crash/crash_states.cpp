@@ -136,9 +136,14 @@ dir_image crash_model::build(std::size_t ops_done, const crash_choices& choices)
   const replayed& r = replay(ops_done);
   if (choices.size() != r.in_flight.size()) throw std::invalid_argument("crash_model: one choice per operation in flight");
   std::map<std::string, std::uint64_t> names = r.durable_names;
+  // Directory operations reach the disk as a prefix, in the order they were made: a
+  // journaling filesystem commits them in transactions, one after the other.
+  bool prefix_intact = true;
   for (std::size_t c = 0; c < choices.size(); ++c) {
     const file_op& op = trace_[r.in_flight[c]];
-    if (choices[c] == 0 || !is_directory_op(op.kind)) continue;
+    if (!is_directory_op(op.kind)) continue;
+    if (choices[c] == 0) prefix_intact = false;
+    if (!prefix_intact) continue;
     if (op.kind == op_kind::create) names[op.name] = op.inode;
     if (op.kind == op_kind::unlink) {
       auto it = names.find(op.name);

@@ -8,7 +8,9 @@
 ///     each write independently of the others (the page cache writes back in
 ///     any order); a write that extends a file and is lost leaves it shorter,
 ///     and a hole a lost write leaves below a kept one reads as zeros;
-///   - each later truncate, create and unlink may or may not have happened.
+///   - each later truncate may or may not have happened; of the later creates and
+///     unlinks, some prefix in the order they were made happened (a journaling
+///     filesystem, ext4 or XFS, commits them in transactions, one after the other).
 /// Pure: nothing here touches the disk.
 #include <cstdint>
 #include <map>

@@ -10,8 +10,14 @@
 //     not acknowledged by the ack record on disk, gone, and known to have existed
 //     (the ack record's stored_through, an intact later record or a later
 //     segment's header proves it);
-//   - the next seq it hands out is above everything kept, lost or promised;
+//   - every seq published and not acknowledged by the broker comes back or is
+//     reported (corrupted, or dropped as handed out but on no disk record), and
+//     nothing reported dropped comes back;
+//   - the next seq it hands out is above everything kept, lost, promised or published;
 //   - it starts, and the spool takes and syncs a new record.
+// A power cut is another boot: recovery runs with another boot id. The state with
+// everything in flight kept is also recovered in the same boot (a kill -9), where
+// nothing may be reported lost or dropped.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +53,18 @@ namespace spool_ns = plant::spool;
 
 constexpr epoch_ms start_ms = 1'700'000'000'000;
 constexpr std::uint64_t segment_bytes = 4096;
+// Created times are start_ms + seq: a segment rotates by age after this many seqs.
+constexpr std::int64_t rotate_age_ms = 3;
+constexpr std::uint64_t traced_boot = 1;
+constexpr std::uint64_t later_boot = 2;
+
+spool_ns::options crash_options(const std::filesystem::path& dir, sync_mode mode, std::uint64_t boot) {
+  auto o = spool_ns::test::make_options(dir, segment_bytes, mode);
+  o.rotate_age_ms = rotate_age_ms;
+  o.boot_id = boot;
+  o.min_reservation = 16;  // extended many times in the workload
+  return o;
+}
 // Record sizes that straddle sectors and segments in every way.
 constexpr std::size_t payload_sizes[] = {30, 200, 700, 1100, 50, 480, 1900, 5};
 
@@ -82,23 +100,34 @@ std::uint64_t sync_and_wait(spool_ns::spool& s, OnDone on_done) {
 // with a lag and now and then out of order. With sync = always a message is published
 // only after the group commit that covers it; with batch it is published at once and
 // a group commit runs every couple of appends (the sync_interval), so acknowledgements
-// often arrive before the sync that would have covered them. Two runs of the agent:
-// the second recovers what the first left after a clean stop.
+// often arrive before the sync that would have covered them; in the last third of
+// each run the broker acknowledges everything before each sync (connected and keeping
+// up: no fdatasync, ack record written unsynced, segments rotated by age). Either way a
+// seq is published only below floor_on_disk(), as the outbox does. Two runs of the
+// agent: the second recovers what the first left after a clean stop.
 recorded_run record_workload(sync_mode mode, const std::filesystem::path& dir) {
   recorded_run out;
   file_op_recorder rec(dir);
   std::uint64_t seq = 0;
   std::deque<std::uint64_t> published;
+  std::uint64_t last_published = 0;
   std::set<std::uint64_t> acked;
   auto acknowledge = [&](spool_ns::spool& s, std::uint64_t q) {
     if (!acked.insert(q).second) return;
     rec.mark("acked", q);
     s.acknowledge(q);
   };
+  auto publish = [&](spool_ns::spool& s, std::uint64_t q) {
+    if (q >= s.floor_on_disk()) sync_and_wait(s, [](std::uint64_t) {});  // the outbox asks for a reservation
+    EXPECT_LT(q, s.floor_on_disk()) << "seq " << q << " is not reserved on disk after a sync";
+    rec.mark("published", q);
+    published.push_back(q);
+  };
   for (int run = 0; run < 2; ++run) {
-    spool_ns::spool s(spool_ns::test::make_options(dir, segment_bytes, mode));
+    spool_ns::spool s(crash_options(dir, mode, traced_boot));
     s.recover(start_ms);
     for (int step = 0; step < 45; ++step) {
+      const bool keeping_up = step >= 30;
       const int appends = 1 + step % 3;
       for (int i = 0; i < appends; ++i) {
         ++seq;
@@ -108,13 +137,20 @@ recorded_run record_workload(sync_mode mode, const std::filesystem::path& dir) {
         const auto ec = s.append(r);
         EXPECT_FALSE(ec) << "append " << seq << ": " << s.last_error();
         out.appended[seq] = std::move(r);
-        if (mode != sync_mode::always) published.push_back(seq);
+        if (mode != sync_mode::always) publish(s, seq);
+      }
+      if (keeping_up) {
+        while (!published.empty()) {
+          acknowledge(s, published.front());
+          published.pop_front();
+        }
       }
       if (mode == sync_mode::always || step % 2 == 1) {
         const std::uint64_t durable = sync_and_wait(s, [&rec](std::uint64_t d) { rec.mark("durable", d); });
         if (mode == sync_mode::always) {
-          for (std::uint64_t q = published.empty() ? 1 : published.back() + 1; q <= durable; ++q) {
-            published.push_back(q);
+          for (std::uint64_t q = published.empty() ? last_published + 1 : published.back() + 1; q <= durable; ++q) {
+            publish(s, q);
+            last_published = q;
           }
         }
       }
@@ -162,6 +198,8 @@ struct promises {
   std::uint64_t durable = 0;        // highest seq a finished group commit covered
   std::uint64_t acked_through = 0;  // every seq up to here was acknowledged
   std::uint64_t last_appended = 0;
+  std::set<std::uint64_t> acked;     // what the broker acknowledged
+  std::set<std::uint64_t> published;  // what the broker may have
 };
 
 promises promises_at(const std::vector<file_op>& trace, std::size_t ops_done) {
@@ -173,8 +211,10 @@ promises promises_at(const std::vector<file_op>& trace, std::size_t ops_done) {
     if (op.name == "durable") p.durable = std::max(p.durable, op.offset);
     if (op.name == "append") p.last_appended = op.offset;
     if (op.name == "acked") acked.insert(op.offset);
+    if (op.name == "published") p.published.insert(op.offset);
   }
   while (acked.count(p.acked_through + 1) != 0) ++p.acked_through;
+  p.acked = std::move(acked);
   return p;
 }
 
@@ -218,7 +258,9 @@ void materialize(const dir_image& image, const std::filesystem::path& dir) {
 
 // Recovers one crash state and checks it; "" when every guarantee holds.
 std::string check_crash_state(const dir_image& image, const ground_truth& truth, const recorded_run& run,
-                              const promises& p, sync_mode mode, const std::filesystem::path& dir) {
+                              const promises& p, sync_mode mode, const std::filesystem::path& dir,
+                              std::uint64_t boot) {
+  const bool power_cut = boot != traced_boot;
   std::ostringstream bad;
   // What the ack record on disk says.
   std::optional<spool_ns::ack_state> ack;
@@ -232,6 +274,7 @@ std::string check_crash_state(const dir_image& image, const ground_truth& truth,
         << "; ";
   }
   if (!ack && p.durable != 0) bad << "the ack record is gone though seq " << p.durable << " was promised; ";
+  if (!ack && !p.published.empty()) bad << "the ack record (and its seq reservation) is gone though seqs were published; ";
 
   // What is intact on disk, and the highest seq the disk proves existed.
   std::set<std::uint64_t> intact;
@@ -254,15 +297,24 @@ std::string check_crash_state(const dir_image& image, const ground_truth& truth,
   for (std::uint64_t q : intact) {
     if (q > acked_on_disk) expected_back.insert(q);
   }
+  // The lowest segment file present, intact or not: below it every segment was unlinked.
+  std::uint64_t lowest_segment_name = 0;
+  for (const auto& [name, f] : image) {
+    if (const auto first = spool_ns::parse_segment_file_name(name)) {
+      if (lowest_segment_name == 0 || *first < lowest_segment_name) lowest_segment_name = *first;
+    }
+  }
   std::set<std::uint64_t> expected_lost;
   for (std::uint64_t q = acked_on_disk + 1; q <= std::min(proven, p.last_appended); ++q) {
-    // Without an ack record nothing tells acknowledged seqs below the first segment from lost ones.
+    // Without an ack record nothing tells acknowledged seqs below the first segment from lost ones;
+    // after a power cut the ack record on disk may be older than the unlinks that followed it.
     if (!ack && (first_segment_seq == 0 || q < first_segment_seq)) continue;
+    if (power_cut && (lowest_segment_name == 0 || q < lowest_segment_name)) continue;
     if (intact.count(q) == 0) expected_lost.insert(q);
   }
 
   materialize(image, dir);
-  spool_ns::spool s(spool_ns::test::make_options(dir, segment_bytes, mode));
+  spool_ns::spool s(crash_options(dir, mode, boot));
   spool_ns::recovery_report report;
   try {
     report = s.recover(start_ms + 10'000'000);
@@ -286,13 +338,35 @@ std::string check_crash_state(const dir_image& image, const ground_truth& truth,
         << ranges_text(to_ranges(expected_back)) << "; ";
   }
   for (std::uint64_t q = acked_on_disk + 1; q <= p.durable; ++q) {
-    if (back.count(q) == 0) bad << "promised seq " << q << " lost; ";
+    // One the broker acknowledged need not come back (its segment may be unlinked).
+    if (back.count(q) == 0 && p.acked.count(q) == 0) bad << "promised seq " << q << " lost; ";
+  }
+  std::set<std::uint64_t> reported_dropped;
+  for (const seq_range& r : report.lost_from_memory) {
+    for (std::uint64_t q = r.first; q <= r.last && q <= r.first + 100000; ++q) reported_dropped.insert(q);
+  }
+  std::set<std::uint64_t> reported_corrupted;
+  for (const seq_range& r : report.corrupted) {
+    for (std::uint64_t q = r.first; q <= r.last; ++q) reported_corrupted.insert(q);
+  }
+  for (std::uint64_t q : p.published) {
+    if (p.acked.count(q) != 0 || back.count(q) != 0) continue;
+    if (reported_corrupted.count(q) == 0 && reported_dropped.count(q) == 0) {
+      bad << "published seq " << q << " gone without a report; ";
+    }
+  }
+  for (std::uint64_t q : back) {
+    if (reported_dropped.count(q) != 0) bad << "seq " << q << " reported dropped but recovered; ";
+  }
+  if (!power_cut && !report.lost_from_memory.empty()) {
+    bad << "a restart in the same boot reported " << ranges_text(report.lost_from_memory) << " dropped; ";
   }
   if (report.corrupted != to_ranges(expected_lost)) {
     bad << "reported lost " << ranges_text(report.corrupted) << ", really lost " << ranges_text(to_ranges(expected_lost))
         << "; ";
   }
   std::uint64_t highest = p.durable;
+  if (!p.published.empty()) highest = std::max(highest, *p.published.rbegin());
   if (!back.empty()) highest = std::max(highest, *back.rbegin());
   if (!report.corrupted.empty()) highest = std::max(highest, report.corrupted.back().last);
   if (report.next_seq <= highest) bad << "next seq " << report.next_seq << " would reuse seq " << highest << "; ";
@@ -359,9 +433,15 @@ enumeration enumerate_and_check(sync_mode mode) {
     ++e.crash_points;
     if (model.state_count(point) <= crash_model::exhaustive_bound) ++e.exhaustive_points;
     const promises p = promises_at(run.trace, point);
+    const crash_choices everything_kept = model.limits(point);
     for (const crash_choices& c : model.choices_to_try(point, rng, 64)) {
       ++e.states;
-      const std::string problem = check_crash_state(model.build(point, c), truth, run, p, mode, check_dir);
+      std::string problem = check_crash_state(model.build(point, c), truth, run, p, mode, check_dir, later_boot);
+      // Everything written kept is also what a kill -9 leaves: recovered in the same boot.
+      if (problem.empty() && c == everything_kept) {
+        problem = check_crash_state(model.build(point, c), truth, run, p, mode, check_dir, traced_boot);
+        if (!problem.empty()) problem = "same boot: " + problem;
+      }
       if (problem.empty()) continue;
       ++e.failures;
       if (e.first_failures.size() < 5) {

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <string>
 
+#include "common/spool/crc32c.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace plant::spool {
@@ -26,7 +27,7 @@ std::string bytes_of_file(const std::filesystem::path& p) {
 }
 
 TEST(spool_ack_record, slot_round_trip_empty_and_damaged) {
-  const ack_state s{7, 100, 150, 149};
+  const ack_state s{7, 100, 150, 149, 400, 0x1234'5678'9ABC'DEF0ull};
   std::array<std::uint8_t, ack_format::slot_size> slot{};
   ack_state out;
   EXPECT_EQ(decode_ack_slot(slot.data(), out), slot_status::empty);
@@ -38,6 +39,32 @@ TEST(spool_ack_record, slot_round_trip_empty_and_damaged) {
     copy[i] ^= 0x80;
     EXPECT_EQ(decode_ack_slot(copy.data(), out), slot_status::damaged) << "byte " << i;
   }
+}
+
+// A spool written by a version 1 agent is read after an upgrade: its slots carry no
+// reservation and no boot (it synced the record at every write, so none was needed).
+TEST(spool_ack_record, a_version_1_slot_still_reads) {
+  std::array<std::uint8_t, ack_format::slot_size> slot{};
+  const std::uint64_t fields[] = {9, 300, 341, 340};  // generation, acked, next, stored
+  auto put_u32 = [&](std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) slot[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  put_u32(0, ack_format::v1_slot_magic);
+  for (std::size_t k = 0; k < 4; ++k) {
+    for (int i = 0; i < 8; ++i) slot[4 + 8 * k + i] = static_cast<std::uint8_t>(fields[k] >> (8 * i));
+  }
+  const std::uint32_t crc = crc32c(slot.data(), 36);
+  put_u32(36, crc);
+  ack_state out;
+  ASSERT_EQ(decode_ack_slot(slot.data(), out), slot_status::valid);
+  EXPECT_EQ(out.generation, 9u);
+  EXPECT_EQ(out.acked_through, 300u);
+  EXPECT_EQ(out.next_seq, 341u);
+  EXPECT_EQ(out.stored_through, 340u);
+  EXPECT_EQ(out.reserved_through, 0u);
+  EXPECT_EQ(out.boot, 0u);
+  slot[20] ^= 1;
+  EXPECT_EQ(decode_ack_slot(slot.data(), out), slot_status::damaged);
 }
 
 TEST(spool_ack_record, highest_valid_generation_wins) {

@@ -30,6 +30,8 @@ inline options make_options(const std::filesystem::path& dir, std::uint64_t segm
   o.max_bytes = 0;
   o.max_age_ms = 0;
   o.segment_bytes = segment_bytes;
+  o.rotate_age_ms = 0;  // by size only, unless a test asks
+  o.boot_id = 1;        // one boot: every restart in a test is a restart, not a power cut
   return o;
 }
 

@@ -97,6 +97,50 @@ TEST(spool_sync_round, skips_the_data_sync_when_everything_is_acknowledged_but_s
   EXPECT_EQ(written->acked_through, 7u);
 }
 
+// The ack record is synced only when its seq reservation must reach the disk; a round
+// that defers its records claims nothing for them.
+TEST(spool_sync_round, syncs_the_ack_record_only_for_a_reservation_and_claims_nothing_deferred) {
+  plant::test::temp_dir dir("sync");
+  ack_file ack;
+  bool created = false;
+  ASSERT_FALSE(ack.open(fs::path(dir.path()) / "ack", created));
+  std::optional<ack_state> written;
+  sync_job job;
+  job.target = 5;
+  job.acked_through = 5;
+  job.next_seq = 6;
+  job.data_needs_sync = false;
+  job.reserved_through = 300;
+  job.boot = 77;
+  job.ack_needs_sync = true;
+  sync_outcome out = perform_sync(job, ack, written, -1, dir.path(), true);
+  EXPECT_EQ(out.syncs, 1u) << "the reservation is synced";
+  EXPECT_EQ(out.floor_on_disk, 301u);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->reserved_through, 300u);
+  EXPECT_EQ(written->boot, 77u);
+  // Acknowledgements only: written in place, not synced, and the synced floor is not claimed again.
+  job.acked_through = 9;
+  job.target = 9;
+  job.next_seq = 10;
+  job.ack_needs_sync = false;
+  out = perform_sync(job, ack, written, -1, dir.path(), true);
+  EXPECT_EQ(out.syncs, 0u);
+  EXPECT_TRUE(out.ack_written);
+  EXPECT_EQ(out.floor_on_disk, 0u);
+  EXPECT_EQ(ack.read().state->acked_through, 9u) << "a crash of the process keeps it (the page cache has it)";
+  // Records left unsynced in their window: stored_through stays where it was.
+  job.target = 12;
+  job.next_seq = 13;
+  job.claims_target = false;
+  out = perform_sync(job, ack, written, -1, dir.path(), true);
+  EXPECT_FALSE(out.synced);
+  EXPECT_EQ(written->stored_through, 9u);
+  // Nothing changed: nothing written.
+  out = perform_sync(job, ack, written, -1, dir.path(), true);
+  EXPECT_FALSE(out.ack_written);
+}
+
 TEST(spool_sync_worker, one_round_serves_every_request_queued_while_the_last_ran) {
   std::atomic<int> rounds{0};
   std::atomic<std::uint64_t> durable{0};
