@@ -35,7 +35,7 @@ std::int64_t steady_ms() {
 
 std::int64_t resolve_rotate_age(std::int64_t configured) {
   if (configured >= 0) return configured;
-  return std::clamp<std::int64_t>(dirty_expire_ms() / 3, 1'000, 10'000);
+  return std::clamp<std::int64_t>(dirty_expire_ms() / 2, 1'000, 15'000);
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ struct options {
   std::int64_t sync_interval_ms = 0;
   /// Rotate the active segment once its first record is this old and at most half of it is
   /// unacknowledged, so acknowledged data is unlinked before the kernel writes it back.
-  /// -1 = a third of the kernel's dirty_expire (clamped to 1..10 s); 0 = by size only.
+  /// -1 = half the kernel's dirty_expire (clamped to 1..15 s): every segment file made costs
+  /// the disk about a page, so as few as leave a margin before writeback; 0 = by size only.
   std::int64_t rotate_age_ms = -1;
   /// This boot, to tell a restart from a power cut (0 = read /proc/sys/kernel/random/boot_id).
   std::uint64_t boot_id = 0;

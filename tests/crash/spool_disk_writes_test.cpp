@@ -107,7 +107,7 @@ TEST(spool_disk_writes, while_the_broker_keeps_up_nothing_is_synced_and_every_se
   EXPECT_GE(t.segments_created, records / 20 - 1) << "rotated by age (20 records each), not only by size";
   EXPECT_GE(t.segments_unlinked + 1, t.segments_created) << "every segment but the active one is deleted";
   // Deleted within two rotation periods of its first record: long before the kernel's
-  // 30 s writeback at the default 10 s rotation age.
+  // 30 s writeback at the default 15 s rotation age.
   for (const auto& [inode, at] : t.seq_at_unlink) {
     EXPECT_LE(at - t.first_seq.at(inode), 45u) << "segment " << inode << " lived too long";
   }
