@@ -31,7 +31,7 @@ import tempfile
 import time
 import urllib.request
 
-from loopback import free_port, start_broker, stop, wait_port, write_broker_config
+from loopback import free_port, proc_io, start_broker, stop, wait_port, write_broker_config
 
 PAGE = 4096
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,15 +39,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 
-
-
-def proc_io(pid):
-    out = {}
-    with open(f"/proc/{pid}/io") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            out[key] = int(value)
-    return out
 
 
 def live_segment_pages(spool_dir):

@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.request
 
-from loopback import free_port, start_broker, stop, wait_port, write_broker_config
+from loopback import free_port, proc_io, start_broker, stop, wait_port, write_broker_config
 
 
 
@@ -57,12 +57,9 @@ def status_kib(pid, field):
 
 
 def write_bytes(pid):
-    fields = {}
-    with open(f"/proc/{pid}/io") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = int(value)
-    return fields.get("write_bytes", 0) - fields.get("cancelled_write_bytes", 0)
+    """Bytes the process made reach the disk: dirtied minus deleted before writeback."""
+    io = proc_io(pid)
+    return io.get("write_bytes", 0) - io.get("cancelled_write_bytes", 0)
 
 
 def agent_syncs(health_port):

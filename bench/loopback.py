@@ -1,5 +1,5 @@
 """What the loopback benchmarks share: free ports, waiting for a listener, a
-private Mosquitto, and stopping a child process."""
+private Mosquitto, stopping a child process, and a process's I/O counters."""
 import os
 import signal
 import socket
@@ -22,6 +22,16 @@ def wait_port(port, timeout=10):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def proc_io(pid):
+    """/proc/PID/io as a dict of ints (write_bytes, cancelled_write_bytes, ...)."""
+    fields = {}
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = int(value)
+    return fields
 
 
 def write_broker_config(path, port):

@@ -76,6 +76,16 @@ class outbox_test : public ::testing::Test {
   void ack_all(outbox& box) {
     for (auto seq : publisher.take_unacked()) box.on_delivered(seq);
   }
+  // Seqs handed to the publisher while the disk did not reserve them yet (checked at
+  // the moment of each publish).
+  std::shared_ptr<std::vector<std::uint64_t>> record_unreserved_publishes(store::spool_store& s) {
+    auto unreserved = std::make_shared<std::vector<std::uint64_t>>();
+    publisher.answer = [&s, unreserved](std::uint64_t seq) {
+      if (seq >= s.disk().floor_on_disk()) unreserved->push_back(seq);
+      return transport::publish_outcome::ok;
+    };
+    return unreserved;
+  }
   void run_loop() {
     io.poll();
     io.restart();
@@ -229,11 +239,7 @@ TEST_F(outbox_test, nothing_is_published_beyond_the_seqs_a_synced_ack_record_res
   outbox_options options;
   options.window = 100000;
   auto box = make_outbox(*s, options);
-  std::vector<std::uint64_t> published_unreserved;
-  publisher.answer = [&](std::uint64_t seq) {
-    if (seq >= s->disk().floor_on_disk()) published_unreserved.push_back(seq);
-    return transport::publish_outcome::ok;
-  };
+  const auto published_unreserved = record_unreserved_publishes(*s);
   publisher.connected_ = true;
   box->on_connected();
   const std::uint64_t reserved_at_start = s->disk().floor_on_disk();
@@ -245,8 +251,8 @@ TEST_F(outbox_test, nothing_is_published_beyond_the_seqs_a_synced_ack_record_res
         return publisher.log.size() == 2000;
       },
       5s));
-  EXPECT_TRUE(published_unreserved.empty()) << published_unreserved.size() << " seqs published unreserved, first "
-                                            << (published_unreserved.empty() ? 0 : published_unreserved.front());
+  EXPECT_TRUE(published_unreserved->empty()) << published_unreserved->size() << " seqs published unreserved, first "
+                                             << (published_unreserved->empty() ? 0 : published_unreserved->front());
   EXPECT_GT(s->disk().floor_on_disk(), 2000u);
 }
 
@@ -260,11 +266,7 @@ TEST_F(outbox_test, a_message_only_memory_holds_goes_out_once_its_seq_is_reserve
     outbox_options options;
     options.max_message_bytes = 32u << 20;  // past the spool's 16 MiB record limit
     auto box = make_outbox(*s, options);
-    std::vector<std::uint64_t> published_unreserved;
-    publisher.answer = [&](std::uint64_t seq) {
-      if (seq >= s->disk().floor_on_disk()) published_unreserved.push_back(seq);
-      return transport::publish_outcome::ok;
-    };
+    const auto published_unreserved = record_unreserved_publishes(*s);
     publisher.connected_ = true;
     box->on_connected();
     seal_n(*box, 2);
@@ -284,7 +286,7 @@ TEST_F(outbox_test, a_message_only_memory_holds_goes_out_once_its_seq_is_reserve
         },
         5s));
     EXPECT_GT(s->disk().floor_on_disk(), memory_seq);
-    EXPECT_TRUE(published_unreserved.empty()) << "published before its seq was reserved";
+    EXPECT_TRUE(published_unreserved->empty()) << "published before its seq was reserved";
     // The process dies before the broker acknowledges anything.
   }
   auto s = open_spool();
