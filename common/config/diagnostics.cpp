@@ -5,9 +5,14 @@
 
 namespace plant::config {
 
+const std::string& file_name::str() const {
+  static const std::string unnamed;
+  return name_ ? *name_ : unnamed;
+}
+
 std::string to_string(const position& at) {
   if (at.line <= 0) return at.file;
-  return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
+  return at.file.str() + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
 bool comes_before(const position& a, const position& b) {

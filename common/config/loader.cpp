@@ -29,12 +29,18 @@ void collect(const table_value& table, std::vector<std::string>& lines) {
   }
 }
 
-std::string fnv1a_64_hex(std::string_view text) {
+// FNV-1a over text fed in pieces: the hash of the pieces' concatenation.
+struct fnv1a_64 {
   std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ull;
+  void add(std::string_view text) {
+    for (char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ull;
+    }
   }
+};
+
+std::string hex_of(std::uint64_t hash) {
   char buffer[17];
   std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
   return buffer;
@@ -114,9 +120,14 @@ std::vector<std::string> effective_lines(const table_value& root) {
 }
 
 std::string config_hash(const table_value& root) {
-  std::string text;
-  for (const std::string& line : effective_lines(root)) text += line + "\n";
-  return fnv1a_64_hex(text);
+  // The lines are hashed as they are, not joined first: at 1,000 points the
+  // joined text was another megabyte at the agent's peak.
+  fnv1a_64 hash;
+  for (const std::string& line : effective_lines(root)) {
+    hash.add(line);
+    hash.add("\n");
+  }
+  return hex_of(hash.hash);
 }
 
 document_result load_document_text(std::string_view toml_text, const section_spec& spec,

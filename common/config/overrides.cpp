@@ -159,7 +159,7 @@ position locate(const toml::source_region& region) {
   const std::string& path = *region.path;
   if (path.compare(0, override_tag.size(), override_tag) == 0)
     return position{override_file, std::stoi(path.substr(override_tag.size())), 1};
-  return position{path, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+  return position{file_name(region.path), static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
 }
 
 void apply_overrides(toml::table& root, const std::vector<std::string>& overrides, diagnostic_sink& sink) {

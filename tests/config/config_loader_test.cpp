@@ -1,4 +1,5 @@
 #include "agent/config/config_loader.hpp"
+#include "common/config/loader.hpp"
 #include "agent/sources/csv/csv_settings.hpp"
 #include "agent/sources/modbus/modbus_settings.hpp"
 #include "agent/sources/simulator/simulator_settings.hpp"
@@ -6,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -450,6 +453,33 @@ TEST(config_hash, ignores_comments_order_and_spelling) {
       "[agent]\nsite = \"plant-1\"\nid = \"gw-1\"\nheartbeat_interval = \"30s\"\n"
       "[spool]\nmax_bytes = \"262144KiB\"\nbackfill_share = 0.50\n");
   EXPECT_EQ(plain.hash, spelled.hash);
+}
+
+TEST(config_hash, is_fnv1a_of_the_sorted_effective_lines_each_ended_by_a_newline) {
+  // The hash is fed line by line; it must stay the hash of the joined text, as before.
+  const load_result loaded = load_config_text(agent_lines + "[[source.simulator]]\nname = \"s\"\n", "t.toml");
+  ASSERT_TRUE(loaded.config && loaded.tree);
+  std::string joined;
+  for (const std::string& line : effective_lines(*loaded.tree)) joined += line + "\n";
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : joined) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  EXPECT_EQ(loaded.config->hash, hex);
+}
+
+TEST(config_tree, every_position_shares_one_copy_of_the_file_name) {
+  // Two positions per key, defaulted keys included: a copy of the name in each
+  // was a megabyte of heap at 1,000 Modbus points.
+  const load_result loaded = load_config_text(agent_lines + "[[source.simulator]]\nname = \"s\"\n", "a-long-file-name-past-sso.toml");
+  ASSERT_TRUE(loaded.tree);
+  const table_value& agent = loaded.tree->get("agent").tables.at(0);
+  const table_value& simulator = loaded.tree->get("source").tables.at(0).get("simulator").tables.at(0);
+  const std::string* name = &agent.get("id").at.file.str();
+  EXPECT_EQ(*name, "a-long-file-name-past-sso.toml");
+  for (const position* at : {&agent.get("id").key_at, &agent.get("site").at, &agent.get("heartbeat_interval").at,
+                             &simulator.get("name").at, &simulator.get("speed").at, &simulator.at})
+    EXPECT_EQ(&at->file.str(), name) << to_string(*at);
 }
 
 TEST(config_hash, changes_when_any_value_changes) {
