@@ -1,8 +1,8 @@
 #include "agent/config/config_loader.hpp"
-#include "common/config/loader.hpp"
 #include "agent/sources/csv/csv_settings.hpp"
 #include "agent/sources/modbus/modbus_settings.hpp"
 #include "agent/sources/simulator/simulator_settings.hpp"
+#include "common/config/loader.hpp"
 
 #include <gtest/gtest.h>
 
